@@ -1,0 +1,3 @@
+//! Server functions only. Each is thin: resolve the request context, call `crate::ssr`, map the
+//! error to [`crate::error::AppError`].
+pub mod status;

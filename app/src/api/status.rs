@@ -1,0 +1,26 @@
+//! A read-only look at the database, through the same `begin_as` door as every request.
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DatabaseStatus {
+    pub server_version: String,
+    /// The Postgres role the request ran as after `begin_as` (anon, authenticated or admin).
+    pub role: String,
+    pub database_time: String,
+}
+
+/// Reads the database's version, role and clock. Used by the home page.
+#[server(endpoint = "check_database")]
+pub async fn check_database() -> Result<DatabaseStatus, AppError> {
+    use crate::ssr::{db, serve};
+    serve(async |ctx| {
+        let mut tx = db::begin_as(&ctx.state.db, &ctx.actor).await?;
+        let status = db::status::read(&mut tx).await?;
+        tx.commit().await.map_err(db::DbError::from)?;
+        Ok(status)
+    })
+    .await
+}

@@ -1,0 +1,100 @@
+//! The HTML shell, the root component and the route table.
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_router::{
+    StaticSegment,
+    components::{Route, Router, Routes},
+};
+
+use crate::components::layout::Layout;
+use crate::pages::{home::HomePage, not_found::NotFound};
+
+/// The document around the app. Rendered on the server only; the browser hydrates `<App/>`.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <link rel="stylesheet" id="leptos" href=stylesheet_href(&options) />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The stylesheet's URL. With `hash-files`, cargo-leptos names it `<name>.<hash>.css` and lists
+/// the hash next to the server binary (Leptos does the same for the JS and wasm).
+fn stylesheet_href(options: &LeptosOptions) -> String {
+    let name = &options.output_name;
+    let pkg = &options.site_pkg_dir;
+    match css_hash(options) {
+        Some(hash) => format!("/{pkg}/{name}.{hash}.css"),
+        None => format!("/{pkg}/{name}.css"),
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn css_hash(options: &LeptosOptions) -> Option<String> {
+    use std::sync::OnceLock;
+    static HASH: OnceLock<Option<String>> = OnceLock::new();
+    if !options.hash_files {
+        return None;
+    }
+    HASH.get_or_init(|| {
+        let path = std::env::current_exe()
+            .ok()?
+            .parent()?
+            .join(&*options.hash_file);
+        let hashes = std::fs::read_to_string(path).ok()?;
+        hashes
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("css:"))
+            .map(|hash| hash.trim().to_string())
+    })
+    .clone()
+}
+
+#[cfg(not(feature = "ssr"))]
+fn css_hash(_: &LeptosOptions) -> Option<String> {
+    None
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    #[cfg(feature = "ssr")]
+    crate::ssr::csp::set_content_security_policy();
+    mark_hydrated();
+
+    view! {
+        <Title formatter=|title: String| {
+            if title.is_empty() { "Palisade".to_string() } else { format!("{title} · Palisade") }
+        } />
+        <Router>
+            <Layout>
+                <Routes fallback=|| view! { <NotFound /> }>
+                    <Route path=StaticSegment("") view=HomePage />
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}
+
+/// Marks `<html data-hydrated>` once the wasm has taken over, so tests (and CSS) can tell a
+/// server-rendered page from a live one. Effects never run on the server.
+fn mark_hydrated() {
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
+}

@@ -1,0 +1,1 @@
+//! Parse-don't-validate types shared by the browser and the server.

@@ -1,0 +1,23 @@
+//! The home page: what Palisade is, and a live check of the stack under it.
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::{counter::Counter, stack_status::StackStatus};
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    view! {
+        <Title text="" />
+        <section class="hero">
+            <h1>"Palisade"</h1>
+            <p class="hero__lead">
+                "A self-hosted Rust foundation for web products: one fast binary with server-rendered
+                 Leptos pages, Postgres with Row Level Security, and Redis-backed sessions."
+            </p>
+        </section>
+        <div class="grid">
+            <StackStatus />
+            <Counter />
+        </div>
+    }
+}

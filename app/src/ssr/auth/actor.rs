@@ -1,0 +1,38 @@
+//! The actor of a request, resolved once per request by the server and never failing: an
+//! anonymous visitor is an actor too. What an actor may do is decided by Postgres.
+use serde_json::json;
+use uuid::Uuid;
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Actor {
+    #[default]
+    Anon,
+    User {
+        id: Uuid,
+        /// The session this request came in on, if it came from a browser.
+        session_id: Option<String>,
+    },
+}
+
+impl Actor {
+    pub fn user_id(&self) -> Option<Uuid> {
+        match self {
+            Self::Anon => None,
+            Self::User { id, .. } => Some(*id),
+        }
+    }
+
+    /// The claims a transaction carries in `request.jwt.claims`, read by `auth.uid()` and
+    /// friends. The Postgres role is not taken from here: the database derives it from the
+    /// profile (see `auth.effective_role`), so a stale session cannot keep a revoked privilege.
+    pub fn claims(&self) -> serde_json::Value {
+        match self {
+            Self::Anon => json!({ "role": "anon" }),
+            Self::User { id, session_id } => json!({
+                "sub": id,
+                "role": "authenticated",
+                "session_id": session_id,
+            }),
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! The data layer. Every request query runs in a transaction opened by [`begin_as`], which sets
+//! the Postgres role and the actor's claims for that transaction only, so Row Level Security
+//! decides what the query may see and change. Data functions take the transaction, never the
+//! pool.
+pub mod status;
+
+use sqlx::{PgPool, Postgres, Transaction};
+
+use super::auth::Actor;
+use crate::error::AppError;
+
+pub type Tx = Transaction<'static, Postgres>;
+
+/// How long one statement of a request may run before Postgres cancels it.
+const STATEMENT_TIMEOUT: &str = "5s";
+
+/// Opens a request transaction as `actor`. One round trip after BEGIN sets, with transaction
+/// scope (so it is safe behind PgBouncer in transaction mode): the claims, the role the database
+/// derives from the user's profile (admin, authenticated, or anon when banned or deleted), and a
+/// statement timeout.
+#[tracing::instrument(name = "db.begin_as", skip_all, fields(user_id = ?actor.user_id()))]
+pub async fn begin_as(pool: &PgPool, actor: &Actor) -> Result<Tx, DbError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "select set_config('request.jwt.claims', $1, true), \
+                set_config('role', auth.effective_role($2), true), \
+                set_config('statement_timeout', $3, true)",
+    )
+    .bind(actor.claims().to_string())
+    .bind(actor.user_id())
+    .bind(STATEMENT_TIMEOUT)
+    .execute(&mut *tx)
+    .await?;
+    Ok(tx)
+}
+
+/// A database failure, sorted by what the caller can do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The pool could not hand out a connection in time, or the server went away.
+    #[error("database unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    /// A unique or exclusion constraint refused the write; carries the constraint name.
+    #[error("conflict on {0}")]
+    Conflict(String),
+    /// Grants or a Row Level Security policy refused the statement.
+    #[error("denied by the database")]
+    Denied(#[source] sqlx::Error),
+    #[error("database error")]
+    Other(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                Self::Unavailable(e)
+            }
+            sqlx::Error::Database(db) => match db.code().as_deref() {
+                // unique_violation, exclusion_violation
+                Some("23505" | "23P01") => Self::Conflict(db.constraint().unwrap_or("").into()),
+                // insufficient_privilege (grants and RLS WITH CHECK both raise it)
+                Some("42501") => Self::Denied(e),
+                // admin_shutdown, cannot_connect_now
+                Some("57P01" | "57P03") => Self::Unavailable(e),
+                _ => Self::Other(e),
+            },
+            _ => Self::Other(e),
+        }
+    }
+}
+
+impl From<DbError> for AppError {
+    /// The one place a database failure is logged; the browser gets only the public message.
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Unavailable(source) => {
+                tracing::warn!(error = %source, "database unavailable");
+                AppError::Unavailable
+            }
+            DbError::Conflict(constraint) => {
+                AppError::Conflict(format!("That conflicts with existing data ({constraint})."))
+            }
+            DbError::Denied(source) => {
+                tracing::info!(error = %source, "denied by the database");
+                AppError::Forbidden
+            }
+            DbError::Other(source) => {
+                tracing::error!(error = ?source, "database error");
+                AppError::Internal
+            }
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! The monolith's server side: state, request context and the one data layer. Nothing outside
+//! this module talks to Postgres or Redis.
+pub mod auth;
+pub mod context;
+pub mod csp;
+pub mod db;
+pub mod state;
+
+pub use context::{RequestContext, serve};

@@ -1,0 +1,12 @@
+//! Shared, cheaply cloned handles every request needs.
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use sqlx::PgPool;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    /// Logs in as `authenticator`; every request query goes through `db::begin_as`.
+    pub db: PgPool,
+    pub redis: fred::clients::Pool,
+}

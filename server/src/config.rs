@@ -1,0 +1,273 @@
+//! Typed configuration: defaults, then the environment (`PALISADE_*`, `DATABASE_URL`,
+//! `REDIS_URL`, `SMTP_URL`), with a `.env` file read in development by `main`. Nothing here reads
+//! a global: tests build a `Settings` of their own.
+use std::{net::SocketAddr, time::Duration};
+
+use secrecy::{ExposeSecret, SecretString};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub environment: Environment,
+    /// Where browsers reach the app; links in emails and the cookie's Secure flag follow it.
+    pub public_url: String,
+    /// Overrides the address cargo-leptos passes in `LEPTOS_SITE_ADDR`.
+    pub listen: Option<SocketAddr>,
+    pub database: DatabaseSettings,
+    pub redis: RedisSettings,
+    pub smtp_url: SecretString,
+    pub secret: SecretString,
+    pub http: HttpSettings,
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Debug)]
+pub struct DatabaseSettings {
+    /// The app's login role (`authenticator`); it can do nothing until `begin_as` switches it.
+    pub url: SecretString,
+    /// The owner, used to apply migrations at start-up. Defaults to `url` when unset.
+    pub owner_url: Option<SecretString>,
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    pub migrate_on_start: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct RedisSettings {
+    pub url: SecretString,
+    pub pool_size: usize,
+    /// Every Redis command gives up after this; callers fall back or answer 503.
+    pub command_timeout: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    pub request_timeout: Duration,
+    pub body_limit_bytes: usize,
+    /// How long in-flight requests get to finish after SIGTERM.
+    pub shutdown_grace: Duration,
+    pub ready_timeout: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} is not valid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+    #[error("{0} must be set in production")]
+    MissingInProduction(&'static str),
+}
+
+const DEV_SECRET: &str = "development-only-secret-do-not-use-in-production-0000000000000000";
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds settings from any name → value lookup, so tests need no process-wide state.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &'static str, default: &str| get(name).unwrap_or_else(|| default.into());
+        let environment = match var("PALISADE_ENV", "development").as_str() {
+            "development" | "dev" => Environment::Development,
+            "production" | "prod" => Environment::Production,
+            other => {
+                return Err(invalid(
+                    "PALISADE_ENV",
+                    format!("unknown environment {other:?}"),
+                ));
+            }
+        };
+        let prod = environment == Environment::Production;
+        let required = |name: &'static str, dev_default: &str| match get(name) {
+            Some(v) if !v.is_empty() => Ok(v),
+            _ if prod => Err(ConfigError::MissingInProduction(name)),
+            _ => Ok(dev_default.to_string()),
+        };
+
+        let public_url = var("PALISADE_PUBLIC_URL", "http://127.0.0.1:3000")
+            .trim_end_matches('/')
+            .to_string();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(invalid(
+                "PALISADE_PUBLIC_URL",
+                "must start with http:// or https://",
+            ));
+        }
+        if prod && !public_url.starts_with("https://") {
+            return Err(invalid(
+                "PALISADE_PUBLIC_URL",
+                "must be https in production (cookies are Secure)",
+            ));
+        }
+
+        let secret = required("PALISADE_SECRET", DEV_SECRET)?;
+        if prod && (secret.len() < 32 || secret == DEV_SECRET) {
+            return Err(invalid(
+                "PALISADE_SECRET",
+                "needs at least 32 random characters",
+            ));
+        }
+
+        let listen = get("PALISADE_LISTEN")
+            .map(|v| v.parse().map_err(|e| invalid("PALISADE_LISTEN", e)))
+            .transpose()?;
+        let log_format =
+            match var("PALISADE_LOG_FORMAT", if prod { "json" } else { "pretty" }).as_str() {
+                "json" => LogFormat::Json,
+                "pretty" => LogFormat::Pretty,
+                other => return Err(invalid("PALISADE_LOG_FORMAT", format!("{other:?}"))),
+            };
+
+        Ok(Self {
+            environment,
+            public_url,
+            listen,
+            database: DatabaseSettings {
+                url: required(
+                    "DATABASE_URL",
+                    "postgres://authenticator@127.0.0.1:55432/palisade",
+                )?
+                .into(),
+                owner_url: get("DATABASE_OWNER_URL").map(Into::into),
+                max_connections: number(&get, "PALISADE_DB_MAX_CONNECTIONS", 20)?,
+                acquire_timeout: millis(&get, "PALISADE_DB_ACQUIRE_TIMEOUT_MS", 3_000)?,
+                migrate_on_start: var("PALISADE_MIGRATE_ON_START", "true") == "true",
+            },
+            redis: RedisSettings {
+                url: required("REDIS_URL", "redis://127.0.0.1:56379")?.into(),
+                pool_size: number(&get, "PALISADE_REDIS_POOL_SIZE", 4)?,
+                command_timeout: millis(&get, "PALISADE_REDIS_TIMEOUT_MS", 500)?,
+            },
+            smtp_url: required("SMTP_URL", "smtp://127.0.0.1:1025")?.into(),
+            secret: secret.into(),
+            http: HttpSettings {
+                request_timeout: millis(&get, "PALISADE_REQUEST_TIMEOUT_MS", 15_000)?,
+                body_limit_bytes: number(&get, "PALISADE_BODY_LIMIT_BYTES", 1024 * 1024)?,
+                shutdown_grace: millis(&get, "PALISADE_SHUTDOWN_GRACE_MS", 20_000)?,
+                ready_timeout: millis(&get, "PALISADE_READY_TIMEOUT_MS", 1_000)?,
+            },
+            log_format,
+        })
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// The URL migrations run with: the owner's when configured.
+    pub fn migration_url(&self) -> &str {
+        self.database
+            .owner_url
+            .as_ref()
+            .unwrap_or(&self.database.url)
+            .expose_secret()
+    }
+}
+
+fn invalid(name: &'static str, reason: impl ToString) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        reason: reason.to_string(),
+    }
+}
+
+fn number<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T::Err: ToString,
+{
+    match get(name) {
+        Some(v) => v.trim().parse().map_err(|e: T::Err| invalid(name, e)),
+        None => Ok(default),
+    }
+}
+
+fn millis(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+) -> Result<Duration, ConfigError> {
+    number(get, name, default).map(Duration::from_millis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn development_runs_on_defaults() {
+        let s = settings(&[]).expect("defaults are valid in development");
+        assert_eq!(s.environment, Environment::Development);
+        assert!(!s.is_https());
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_secrets_and_https() {
+        let err = settings(&[("PALISADE_ENV", "production")]).unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                name: "PALISADE_PUBLIC_URL",
+                ..
+            }
+        ));
+        let err = settings(&[
+            ("PALISADE_ENV", "production"),
+            ("PALISADE_PUBLIC_URL", "https://example.com"),
+        ])
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::MissingInProduction("PALISADE_SECRET")
+        ));
+        let err = settings(&[
+            ("PALISADE_ENV", "production"),
+            ("PALISADE_PUBLIC_URL", "https://example.com"),
+            ("PALISADE_SECRET", "short"),
+        ])
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                name: "PALISADE_SECRET",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = settings(&[("PALISADE_SECRET", "hunter2-hunter2-hunter2-hunter2-x")]).unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn malformed_numbers_are_refused_by_name() {
+        let err = settings(&[("PALISADE_DB_MAX_CONNECTIONS", "many")]).unwrap_err();
+        assert!(err.to_string().contains("PALISADE_DB_MAX_CONNECTIONS"));
+    }
+}

@@ -1,0 +1,8 @@
+//! Palisade's server: process concerns only (configuration, telemetry, the HTTP stack, the
+//! background worker). Pages, server functions and the data layer live in the `app` crate.
+pub mod config;
+pub mod layers;
+pub mod metrics;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,2 @@
+//! Plain axum routes, outside Leptos: probes and metrics.
+pub mod health;

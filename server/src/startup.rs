@@ -1,0 +1,259 @@
+//! Builds the application: pools, migrations, the router and its layers. `Application::build`
+//! binds the listener (port 0 in tests) so callers know the port before serving.
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use app::{
+    app::{App, shell},
+    ssr::state::AppState,
+};
+use axum::{
+    Router,
+    extract::FromRef,
+    http::{HeaderName, HeaderValue, StatusCode, header},
+    middleware,
+    routing::get,
+};
+use fred::prelude::{Builder, ClientLike, Config as RedisConfig, ReconnectPolicy};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use secrecy::ExposeSecret;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::{
+    compression::CompressionLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    services::ServeDir,
+    set_header::SetResponseHeaderLayer,
+    timeout::TimeoutLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+};
+
+use crate::{config::Settings, layers, routes::health};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// State of the plain (non-Leptos) routes.
+#[derive(Clone, FromRef)]
+pub struct ServerState {
+    pub app: AppState,
+    #[from_ref(skip)]
+    pub ready_timeout: Duration,
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    shutdown_grace: Duration,
+}
+
+impl Application {
+    /// Connects to Postgres and Redis, applies migrations, and binds the listener.
+    pub async fn build(settings: Settings, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
+        let settings = Arc::new(settings);
+        // Install the recorder before the first request is counted.
+        crate::metrics::handle();
+        if settings.database.migrate_on_start {
+            migrate(&settings).await?;
+        }
+        let db = PgPoolOptions::new()
+            .max_connections(settings.database.max_connections)
+            .acquire_timeout(settings.database.acquire_timeout)
+            .connect_lazy_with(connect_options(settings.database.url.expose_secret())?);
+        let redis = connect_redis(&settings).await?;
+
+        let addr = settings.listen.unwrap_or(leptos_options.site_addr);
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("failed to bind {addr}"))?;
+
+        let state = AppState {
+            leptos_options,
+            db,
+            redis,
+        };
+        let router = router(state.clone(), &settings);
+        Ok(Self {
+            listener,
+            router,
+            state,
+            shutdown_grace: settings.http.shutdown_grace,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish for at most the
+    /// configured grace period.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let serve = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_tx.send(());
+        });
+        let mut server = tokio::spawn(async move { serve.await });
+        tokio::select! {
+            result = &mut server => return Ok(result??),
+            _ = stop_rx => tracing::info!("shutting down: draining in-flight requests"),
+        }
+        match tokio::time::timeout(self.shutdown_grace, &mut server).await {
+            Ok(result) => {
+                result??;
+                tracing::info!("all requests finished");
+            }
+            Err(_) => {
+                server.abort();
+                tracing::warn!(grace = ?self.shutdown_grace, "grace period over: dropping requests");
+            }
+        }
+        // Bounded: a connection held by an aborted request must not hold up the exit.
+        let close = async {
+            self.state.redis.quit().await.ok();
+            self.state.db.close().await;
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(2), close).await;
+        Ok(())
+    }
+}
+
+async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let mut conn = sqlx::PgConnection::connect_with(&connect_options(settings.migration_url())?)
+        .await
+        .context("failed to connect to Postgres to apply migrations")?;
+    MIGRATOR
+        .run(&mut conn)
+        .await
+        .context("failed to apply migrations")?;
+    use sqlx::Connection;
+    conn.close().await.ok();
+    Ok(())
+}
+
+fn connect_options(url: &str) -> anyhow::Result<PgConnectOptions> {
+    let options: PgConnectOptions = url.parse().context("DATABASE_URL is not a valid URL")?;
+    Ok(options.application_name("palisade"))
+}
+
+async fn connect_redis(settings: &Settings) -> anyhow::Result<fred::clients::Pool> {
+    let config = RedisConfig::from_url(settings.redis.url.expose_secret())
+        .context("REDIS_URL is not a valid URL")?;
+    let timeout = settings.redis.command_timeout;
+    let pool = Builder::from_config(config)
+        .with_connection_config(|c| {
+            c.connection_timeout = Duration::from_secs(2);
+            c.internal_command_timeout = timeout;
+            c.max_command_attempts = 1;
+        })
+        .with_performance_config(|p| p.default_command_timeout = timeout)
+        // Reconnect forever, backing off to 2 s: a Redis restart heals without a redeploy.
+        .set_policy(ReconnectPolicy::new_exponential(0, 50, 2_000, 2))
+        .build_pool(settings.redis.pool_size)
+        .context("invalid Redis configuration")?;
+    pool.init().await.context("failed to connect to Redis")?;
+    Ok(pool)
+}
+
+fn router(state: AppState, settings: &Settings) -> Router {
+    let options = state.leptos_options.clone();
+    let routes = generate_route_list(App);
+    let pkg_dir = format!("{}/{}", options.site_root, options.site_pkg_dir);
+
+    let plain = Router::new()
+        .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
+        .route("/metrics", get(health::metrics))
+        .with_state(ServerState {
+            app: state.clone(),
+            ready_timeout: settings.http.ready_timeout,
+        });
+
+    // File names under /pkg carry a content hash (cargo-leptos `hash-files`), so browsers may
+    // keep them forever.
+    let assets = Router::new().nest_service(
+        &format!("/{}", options.site_pkg_dir),
+        ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::overriding(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
+            ))
+            .service(
+                ServeDir::new(pkg_dir)
+                    .precompressed_br()
+                    .precompressed_gzip(),
+            ),
+    );
+
+    let leptos = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let options = options.clone();
+                move || provide_context(options.clone())
+            },
+            {
+                let options = options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(
+            {
+                let options = options.clone();
+                move || provide_context(options.clone())
+            },
+            shell,
+        ))
+        .with_state(state);
+
+    let request_id = HeaderName::from_static("x-request-id");
+    plain
+        .merge(assets)
+        .merge(leptos)
+        .layer(middleware::from_fn(crate::metrics::track_http))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(layers::request_span)
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    settings.http.request_timeout,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    settings.is_https(),
+                    layers::security_headers,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    layers::Origin::of(&settings.public_url),
+                    layers::same_origin_only,
+                ))
+                .layer(CompressionLayer::new())
+                .layer(RequestBodyLimitLayer::new(settings.http.body_limit_bytes)),
+        )
+}

@@ -1,0 +1,188 @@
+//! Starting a Palisade per test: a fresh database migrated by the real migrator, the real
+//! Redis, and a client that keeps cookies and does not follow redirects.
+use std::{net::SocketAddr, time::Duration};
+
+use leptos::config::LeptosOptions;
+use server::{config::Settings, startup::Application};
+use sqlx::{Connection, Executor, PgConnection, postgres::PgConnectOptions};
+use tokio::sync::oneshot;
+
+/// Where the services of scripts/test listen; overridable like the app's own settings.
+pub fn owner_url() -> String {
+    std::env::var("DATABASE_OWNER_URL")
+        .unwrap_or_else(|_| "postgres://palisade@127.0.0.1:55432/palisade".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:56379".into())
+}
+
+/// A database of its own for one test: created by the owner, migrated when the app starts.
+pub struct TestDb {
+    pub name: String,
+    pub owner: PgConnectOptions,
+}
+
+impl TestDb {
+    pub async fn create() -> Self {
+        let owner: PgConnectOptions = owner_url().parse().expect("DATABASE_OWNER_URL");
+        let name = format!("palisade_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = PgConnection::connect_with(&owner)
+            .await
+            .expect("Postgres must be running (scripts/test starts it)");
+        conn.execute(sqlx::AssertSqlSafe(format!(r#"create database "{name}""#)))
+            .await
+            .expect("create test database");
+        conn.close().await.ok();
+        Self {
+            owner: owner.database(&name),
+            name,
+        }
+    }
+
+    /// The URL the app logs in with: same server, the `authenticator` role.
+    pub fn authenticator_url(&self) -> String {
+        let o = &self.owner;
+        format!(
+            "postgres://authenticator@{}:{}/{}",
+            o.get_host(),
+            o.get_port(),
+            self.name
+        )
+    }
+
+    pub fn owner_url(&self) -> String {
+        let o = &self.owner;
+        format!(
+            "postgres://{}@{}:{}/{}",
+            o.get_username(),
+            o.get_host(),
+            o.get_port(),
+            self.name
+        )
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: TestDb,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    pub server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+pub struct Overrides {
+    /// Reach Postgres at this address instead (a proxy), for the app's pool only.
+    pub postgres_addr: Option<SocketAddr>,
+    pub redis_url: Option<String>,
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for Overrides {
+    fn default() -> Self {
+        Self {
+            postgres_addr: None,
+            redis_url: None,
+            shutdown_grace_ms: 5_000,
+        }
+    }
+}
+
+pub const PUBLIC_URL: &str = "http://palisade.test";
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Overrides::default()).await
+    }
+
+    pub async fn spawn_with(overrides: Overrides) -> Self {
+        let db = TestDb::create().await;
+        let app_db_url = match overrides.postgres_addr {
+            Some(addr) => format!("postgres://authenticator@{addr}/{}", db.name),
+            None => db.authenticator_url(),
+        };
+        let redis = overrides.redis_url.clone().unwrap_or_else(redis_url);
+        let owner = db.owner_url();
+        let grace = overrides.shutdown_grace_ms.to_string();
+        let settings = Settings::from_lookup(|name| match name {
+            "DATABASE_URL" => Some(app_db_url.clone()),
+            "DATABASE_OWNER_URL" => Some(owner.clone()),
+            "REDIS_URL" => Some(redis.clone()),
+            "PALISADE_LISTEN" => Some("127.0.0.1:0".into()),
+            "PALISADE_PUBLIC_URL" => Some(PUBLIC_URL.into()),
+            "PALISADE_SHUTDOWN_GRACE_MS" => Some(grace.clone()),
+            "PALISADE_READY_TIMEOUT_MS" => Some("500".into()),
+            "PALISADE_REDIS_TIMEOUT_MS" => Some("300".into()),
+            "PALISADE_DB_ACQUIRE_TIMEOUT_MS" => Some("1000".into()),
+            _ => None,
+        })
+        .expect("test settings are valid");
+        let options = LeptosOptions::builder()
+            .output_name("palisade")
+            .site_root("target/site")
+            .build();
+        let app = Application::build(settings, options)
+            .await
+            .expect("the application starts");
+        let addr = app.local_addr();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until_stopped(async move {
+            let _ = stopped.await;
+        }));
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .timeout(Duration::from_secs(20))
+            .build()
+            .expect("http client");
+        Self {
+            addr,
+            db,
+            client,
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// Calls a server function the way a hydrated page does (URL-encoded POST).
+    pub async fn server_fn(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("Origin", PUBLIC_URL)
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Asks the server to stop, as SIGTERM does, and waits for it.
+    pub fn stop(&mut self) -> tokio::task::JoinHandle<anyhow::Result<()>> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.server.take().expect("server still running")
+    }
+
+    /// A connection as the database owner, for setting up fixtures.
+    pub async fn owner_conn(&self) -> PgConnection {
+        PgConnection::connect_with(&self.db.owner)
+            .await
+            .expect("owner connection")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! What every response carries, and what pages and server functions answer.
+use crate::harness::{PUBLIC_URL, TestApp};
+
+#[tokio::test]
+async fn the_home_page_is_server_rendered_with_a_nonce_bearing_csp() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/").await;
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    let csp = headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body = response.text().await.unwrap();
+
+    assert!(body.contains("<h1>Palisade</h1>"), "SSR rendered the page");
+    // The resource resolved during SSR: Postgres answered as the anonymous role.
+    assert!(body.contains(">anon<"), "db status rendered: {body}");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("CSP carries a nonce");
+    assert!(
+        body.contains(&format!("nonce=\"{nonce}\"")),
+        "hydration script uses it"
+    );
+    assert!(csp.contains("'wasm-unsafe-eval'") && csp.contains("frame-ancestors 'none'"));
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(
+        headers["referrer-policy"],
+        "strict-origin-when-cross-origin"
+    );
+}
+
+#[tokio::test]
+async fn every_response_has_a_request_id() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/health").await;
+    let id = response.headers()["x-request-id"].to_str().unwrap();
+    assert_eq!(id.len(), 36, "a uuid: {id}");
+}
+
+#[tokio::test]
+async fn an_unknown_page_is_a_styled_404() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/no/such/page").await;
+    assert_eq!(response.status(), 404);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("This page does not exist"));
+    assert!(
+        body.contains(r#"rel="stylesheet""#),
+        "styled like every page"
+    );
+}
+
+#[tokio::test]
+async fn a_server_function_reads_postgres_as_the_anonymous_role() {
+    let app = TestApp::spawn().await;
+    let response = app.server_fn("/api/check_database", &[]).await;
+    assert_eq!(response.status(), 200);
+    let status: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(status["role"], "anon");
+    assert!(status["server_version"].as_str().unwrap().starts_with("15"));
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let evil = app
+        .client
+        .post(app.url("/api/check_database"))
+        .header("Origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(evil.status(), 403);
+    let cross_site = app
+        .client
+        .post(app.url("/api/check_database"))
+        .header("Sec-Fetch-Site", "cross-site")
+        .header("Origin", PUBLIC_URL)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403);
+    let own = app.server_fn("/api/check_database", &[]).await;
+    assert_eq!(own.status(), 200);
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client
+        .post(app.url("/api/check_database"))
+        .header("Origin", PUBLIC_URL)
+        .body(vec![b'a'; 2 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_and_status() {
+    let app = TestApp::spawn().await;
+    app.get("/health").await;
+    app.get("/no/such/page").await;
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("http_requests_total{")
+                && l.contains(r#"route="/health""#)
+                && l.contains(r#"status="200""#)),
+        "{metrics}"
+    );
+    assert!(metrics.contains("http_request_duration_seconds_bucket{"));
+    assert!(
+        !metrics.contains("/no/such/page"),
+        "raw paths never become labels"
+    );
+}

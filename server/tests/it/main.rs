@@ -1,0 +1,8 @@
+//! Integration tests: the real server on port 0, against the real Postgres and Redis that
+//! scripts/test starts. One binary, so it links once.
+mod harness;
+mod proxy;
+
+mod http_stack;
+mod readiness;
+mod shutdown;
