@@ -66,6 +66,8 @@ impl TestDb {
 pub struct TestApp {
     pub addr: SocketAddr,
     pub db: TestDb,
+    /// The app's own pool (logs in as `authenticator`), for `begin_as` in tests.
+    pub pool: sqlx::PgPool,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     pub server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -125,6 +127,7 @@ impl TestApp {
             .await
             .expect("the application starts");
         let addr = app.local_addr();
+        let pool = app.state().db.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until_stopped(async move {
             let _ = stopped.await;
@@ -138,6 +141,7 @@ impl TestApp {
         Self {
             addr,
             db,
+            pool,
             client,
             stop: Some(stop),
             server: Some(server),

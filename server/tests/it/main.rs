@@ -5,4 +5,5 @@ mod proxy;
 
 mod http_stack;
 mod readiness;
+mod rls;
 mod shutdown;

@@ -34,6 +34,37 @@ pub async fn begin_as(pool: &PgPool, actor: &Actor) -> Result<Tx, DbError> {
     Ok(tx)
 }
 
+/// The narrow roles of the server's own subsystems, which act for no particular user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceRole {
+    /// Owns the auth tables: sign-up, sign-in, tokens, audit entries, outbox inserts.
+    Auth,
+    /// Claims and marks outbox rows; nothing else.
+    OutboxWorker,
+}
+
+impl ServiceRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auth => "auth_service",
+            Self::OutboxWorker => "outbox_worker",
+        }
+    }
+}
+
+/// Opens a transaction as one of the service roles, with no user claims. Used by the auth
+/// subsystem and the outbox worker; never for serving a user's data.
+#[tracing::instrument(name = "db.begin_service", skip(pool))]
+pub async fn begin_service(pool: &PgPool, role: ServiceRole) -> Result<Tx, DbError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("select set_config('role', $1, true), set_config('statement_timeout', $2, true)")
+        .bind(role.as_str())
+        .bind(STATEMENT_TIMEOUT)
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
 /// A database failure, sorted by what the caller can do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
