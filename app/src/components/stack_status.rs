@@ -14,14 +14,18 @@ pub fn StackStatus() -> impl IntoView {
     view! {
         <section class="card">
             <h2>"Database"</h2>
-            {move || match recheck.value().get() {
-                Some(latest) => status_view(latest).into_any(),
-                None => view! {
-                    <Transition fallback=|| view! { <p class="muted">"Asking Postgres…"</p> }>
-                        {move || Suspend::new(async move { status_view(initial.await) })}
-                    </Transition>
-                }.into_any(),
-            }}
+            <Transition fallback=|| view! { <p class="muted">"Asking Postgres…"</p> }>
+                {move || {
+                    // Read outside the Suspend so a new answer re-renders.
+                    let latest = recheck.value().get();
+                    Suspend::new(async move {
+                        status_view(match latest {
+                            Some(latest) => latest,
+                            None => initial.await,
+                        })
+                    })
+                }}
+            </Transition>
             <ActionForm action=recheck>
                 <button class="button button--secondary" type="submit" data-testid="db-recheck">
                     {move || if recheck.pending().get() { "Asking…" } else { "Ask again" }}
