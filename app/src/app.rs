@@ -2,12 +2,24 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
 use crate::components::layout::Layout;
-use crate::pages::{home::HomePage, not_found::NotFound};
+use crate::pages::{
+    account::AccountPage,
+    auth::{
+        confirm_email::ConfirmEmailPage,
+        forgot::ForgotPage,
+        reset::ResetPage,
+        signin::SignInPage,
+        signup::{SignUpDonePage, SignUpPage},
+        verify::VerifyPage,
+    },
+    home::HomePage,
+    not_found::NotFound,
+};
 
 /// The document around the app. Rendered on the server only; the browser hydrates `<App/>`.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -79,10 +91,20 @@ pub fn App() -> impl IntoView {
         <Title formatter=|title: String| {
             if title.is_empty() { "Palisade".to_string() } else { format!("{title} · Palisade") }
         } />
+        // Every route renders complete HTML (SsrMode::Async): forms and data work before the
+        // wasm loads, and crawlers see the content. Pages are small; streaming buys little.
         <Router>
             <Layout>
                 <Routes fallback=|| view! { <NotFound /> }>
-                    <Route path=StaticSegment("") view=HomePage />
+                    <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("signup") view=SignUpPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("signup"), StaticSegment("done")) view=SignUpDonePage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("signin") view=SignInPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("verify") view=VerifyPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("forgot") view=ForgotPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("reset") view=ResetPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("confirm-email") view=ConfirmEmailPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

@@ -27,9 +27,20 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub redis: RedisSettings,
     pub smtp_url: SecretString,
+    pub mail: MailSettings,
+    pub outbox: OutboxSettings,
     pub secret: SecretString,
     pub http: HttpSettings,
+    pub sessions: SessionSettings,
     pub log_format: LogFormat,
+}
+
+#[derive(Clone, Debug)]
+pub struct SessionSettings {
+    /// Sign-in lapses after this long without a request (rolling).
+    pub idle: Duration,
+    /// Sign-in lapses this long after it happened, whatever the activity.
+    pub absolute: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -58,6 +69,64 @@ pub struct HttpSettings {
     /// How long in-flight requests get to finish after SIGTERM.
     pub shutdown_grace: Duration,
     pub ready_timeout: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// `From` of every email (`PALISADE_MAIL_FROM`); must be set in production.
+    pub from: lettre::message::Mailbox,
+    /// One SMTP send (connect, dialogue, data) gives up after this.
+    pub send_timeout: Duration,
+}
+
+impl MailSettings {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>, prod: bool) -> Result<Self, ConfigError> {
+        let from = match get("PALISADE_MAIL_FROM") {
+            Some(v) if !v.trim().is_empty() => v,
+            _ if prod => return Err(ConfigError::MissingInProduction("PALISADE_MAIL_FROM")),
+            _ => "Palisade <no-reply@palisade.local>".into(),
+        };
+        Ok(Self {
+            from: from
+                .trim()
+                .parse()
+                .map_err(|e| invalid("PALISADE_MAIL_FROM", e))?,
+            send_timeout: millis(get, "PALISADE_SMTP_TIMEOUT_MS", 10_000)?,
+        })
+    }
+}
+
+/// The outbox delivery loop (`server::worker`).
+#[derive(Clone, Debug)]
+pub struct OutboxSettings {
+    /// Run the delivery loop in this instance; several instances may all run it.
+    pub worker_enabled: bool,
+    /// How long an idle worker waits before looking for due emails again.
+    pub poll_interval: Duration,
+    /// Emails claimed (and sent concurrently) at a time.
+    pub batch_size: u32,
+    /// After this many failed attempts an email is parked (`dead_at`) and never retried.
+    pub max_attempts: u32,
+    /// The first retry waits about this long; each further one twice as long (±20%).
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+}
+
+impl OutboxSettings {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let at_least_one = |name: &'static str, default: u32| match number(get, name, default)? {
+            0 => Err(invalid(name, "must be at least 1")),
+            n => Ok(n),
+        };
+        Ok(Self {
+            worker_enabled: number(get, "PALISADE_WORKER_ENABLED", true)?,
+            poll_interval: millis(get, "PALISADE_OUTBOX_POLL_MS", 1_000)?,
+            batch_size: at_least_one("PALISADE_OUTBOX_BATCH_SIZE", 10)?,
+            max_attempts: at_least_one("PALISADE_OUTBOX_MAX_ATTEMPTS", 8)?,
+            backoff_base: millis(get, "PALISADE_OUTBOX_BACKOFF_BASE_MS", 5_000)?,
+            backoff_max: millis(get, "PALISADE_OUTBOX_BACKOFF_MAX_MS", 3_600_000)?,
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +220,8 @@ impl Settings {
                 command_timeout: millis(&get, "PALISADE_REDIS_TIMEOUT_MS", 500)?,
             },
             smtp_url: required("SMTP_URL", "smtp://127.0.0.1:1025")?.into(),
+            mail: MailSettings::from_lookup(&get, prod)?,
+            outbox: OutboxSettings::from_lookup(&get)?,
             secret: secret.into(),
             http: HttpSettings {
                 request_timeout: millis(&get, "PALISADE_REQUEST_TIMEOUT_MS", 15_000)?,
@@ -158,8 +229,20 @@ impl Settings {
                 shutdown_grace: millis(&get, "PALISADE_SHUTDOWN_GRACE_MS", 20_000)?,
                 ready_timeout: millis(&get, "PALISADE_READY_TIMEOUT_MS", 1_000)?,
             },
+            sessions: SessionSettings {
+                idle: hours(&get, "PALISADE_SESSION_IDLE_HOURS", 7 * 24)?,
+                absolute: hours(&get, "PALISADE_SESSION_ABSOLUTE_HOURS", 30 * 24)?,
+            },
             log_format,
         })
+    }
+
+    /// What the auth subsystem needs to know, with its lifetimes from the environment.
+    pub fn auth_settings(&self) -> app::ssr::settings::AuthSettings {
+        let mut auth = app::ssr::settings::AuthSettings::for_public_url(&self.public_url);
+        auth.session_idle = self.sessions.idle;
+        auth.session_absolute = self.sessions.absolute;
+        auth
     }
 
     pub fn is_https(&self) -> bool {
@@ -203,6 +286,14 @@ fn millis(
     default: u64,
 ) -> Result<Duration, ConfigError> {
     number(get, name, default).map(Duration::from_millis)
+}
+
+fn hours(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+) -> Result<Duration, ConfigError> {
+    number(get, name, default).map(|h: u64| Duration::from_secs(h * 3600))
 }
 
 #[cfg(test)]
@@ -263,6 +354,54 @@ mod tests {
     fn secrets_never_print() {
         let s = settings(&[("PALISADE_SECRET", "hunter2-hunter2-hunter2-hunter2-x")]).unwrap();
         assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn mail_and_outbox_settings_have_defaults_and_env_overrides() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(
+            s.mail.from.to_string(),
+            "Palisade <no-reply@palisade.local>"
+        );
+        assert!(s.outbox.worker_enabled);
+        assert_eq!(s.outbox.max_attempts, 8);
+        assert_eq!(s.outbox.poll_interval, Duration::from_secs(1));
+
+        let s = settings(&[
+            ("PALISADE_MAIL_FROM", "Acme <hello@acme.test>"),
+            ("PALISADE_WORKER_ENABLED", "false"),
+            ("PALISADE_OUTBOX_MAX_ATTEMPTS", "3"),
+        ])
+        .unwrap();
+        assert_eq!(s.mail.from.email.to_string(), "hello@acme.test");
+        assert_eq!(s.mail.from.name.as_deref(), Some("Acme"));
+        assert!(!s.outbox.worker_enabled);
+        assert_eq!(s.outbox.max_attempts, 3);
+    }
+
+    #[test]
+    fn bad_mail_and_outbox_settings_are_refused_by_name() {
+        for (name, value) in [
+            ("PALISADE_MAIL_FROM", "not an address"),
+            ("PALISADE_WORKER_ENABLED", "yes please"),
+            ("PALISADE_OUTBOX_MAX_ATTEMPTS", "0"),
+        ] {
+            let err = settings(&[(name, value)]).unwrap_err();
+            assert!(err.to_string().contains(name), "{name}: {err}");
+        }
+        let err = settings(&[
+            ("PALISADE_ENV", "production"),
+            ("PALISADE_PUBLIC_URL", "https://example.com"),
+            ("PALISADE_SECRET", "0123456789abcdef0123456789abcdef-prod"),
+            ("DATABASE_URL", "postgres://authenticator@db/palisade"),
+            ("REDIS_URL", "redis://redis"),
+            ("SMTP_URL", "smtps://smtp.example.com"),
+        ])
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::MissingInProduction("PALISADE_MAIL_FROM")
+        ));
     }
 
     #[test]

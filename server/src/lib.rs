@@ -2,7 +2,10 @@
 //! background worker). Pages, server functions and the data layer live in the `app` crate.
 pub mod config;
 pub mod layers;
+pub mod mailer;
 pub mod metrics;
 pub mod routes;
+pub mod sessions;
 pub mod startup;
 pub mod telemetry;
+pub mod worker;

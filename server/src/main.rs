@@ -1,7 +1,9 @@
-//! The Palisade binary: configuration, telemetry, then the server until a signal stops it.
+//! The Palisade binary: configuration, telemetry, then the HTTP server and the outbox worker
+//! side by side until a signal, or either of them stopping, stops both.
 use anyhow::Context;
 use leptos::config::get_configuration;
-use server::{config::Settings, startup::Application, telemetry};
+use server::{config::Settings, mailer::Mailer, startup::Application, telemetry, worker};
+use tokio::sync::watch;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -13,9 +15,66 @@ async fn main() -> anyhow::Result<()> {
     let leptos_options = get_configuration(None)
         .context("failed to read the Leptos configuration")?
         .leptos_options;
+    let mailer = Mailer::from_settings(&settings).context("SMTP_URL is not usable")?;
+    let outbox = settings.outbox.clone();
     let app = Application::build(settings, leptos_options).await?;
     tracing::info!(address = %app.local_addr(), "listening");
-    app.run_until_stopped(shutdown_signal()).await?;
+
+    // One stop for both: set by SIGINT/SIGTERM, or by whichever of the two ends first.
+    let (stop, stopped) = watch::channel(false);
+    let until_stopped = || {
+        let mut stopped = stopped.clone();
+        async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        }
+    };
+    let worker = if outbox.worker_enabled {
+        let pool = worker::dedicated_pool(&app.state().db);
+        let task = worker::run_worker(pool.clone(), mailer, outbox, until_stopped());
+        Some((tokio::spawn(task), pool))
+    } else {
+        tracing::info!("outbox worker disabled (PALISADE_WORKER_ENABLED=false)");
+        None
+    };
+    let server = async {
+        let result = app.run_until_stopped(until_stopped()).await;
+        match &result {
+            Ok(()) => tracing::info!("HTTP server stopped"),
+            Err(e) => tracing::error!(error = ?e, "HTTP server failed"),
+        }
+        stop.send_replace(true);
+        result
+    };
+    let worker = async {
+        let Some((task, pool)) = worker else {
+            return Ok(());
+        };
+        let result = task.await;
+        let asked = stop.send_replace(true);
+        pool.close().await;
+        match result {
+            Ok(()) if asked => Ok(()),
+            Ok(()) => {
+                tracing::error!("outbox worker stopped on its own");
+                anyhow::bail!("the outbox worker stopped on its own")
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "outbox worker panicked");
+                Err(e).context("the outbox worker panicked")
+            }
+        }
+    };
+    let signal = async {
+        tokio::select! {
+            () = shutdown_signal() => {
+                stop.send_replace(true);
+            }
+            () = until_stopped() => {}
+        }
+    };
+    let (server, worker, ()) = tokio::join!(server, worker, signal);
+    server?;
+    worker?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -74,6 +74,10 @@ impl Application {
             leptos_options,
             db,
             redis,
+            auth: Arc::new(settings.auth_settings()),
+            passwords: app::ssr::auth::password::Hasher::new(
+                settings.auth_settings().hashing_concurrency,
+            ),
         };
         let router = router(state.clone(), &settings);
         Ok(Self {
@@ -172,6 +176,12 @@ async fn connect_redis(settings: &Settings) -> anyhow::Result<fred::clients::Poo
     Ok(pool)
 }
 
+// TODO(config owner): move to `Settings` (e.g. `http.trust_proxy` from
+// PALISADE_TRUST_PROXY); read here only because config.rs is not this change's to edit.
+fn trust_proxy() -> bool {
+    std::env::var("PALISADE_TRUST_PROXY").is_ok_and(|v| v.trim() == "true")
+}
+
 fn router(state: AppState, settings: &Settings) -> Router {
     let options = state.leptos_options.clone();
     let routes = generate_route_list(App);
@@ -225,7 +235,10 @@ fn router(state: AppState, settings: &Settings) -> Router {
             },
             shell,
         ))
-        .with_state(state);
+        .with_state(state.clone());
+    // Sessions (and so Redis) only where pages and server functions are: probes and static
+    // files must not depend on Redis, nor pay a round trip per asset for a cookie they ignore.
+    let leptos = crate::sessions::with_sessions(leptos, &state, trust_proxy());
 
     let request_id = HeaderName::from_static("x-request-id");
     plain

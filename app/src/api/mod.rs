@@ -1,3 +1,5 @@
 //! Server functions only. Each is thin: resolve the request context, call `crate::ssr`, map the
 //! error to [`crate::error::AppError`].
+pub mod account;
+pub mod auth;
 pub mod status;

@@ -1,6 +1,8 @@
 //! The page frame: header with navigation, main column, footer.
 use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos_router::{components::A, hooks::use_location};
+
+use crate::api::auth::{SignOut, signed_in};
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
@@ -11,11 +13,46 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <ul class="nav__links">
                     <li><A href="/">"Home"</A></li>
                 </ul>
+                <AccountLinks />
             </nav>
         </header>
         <main class="container">{children()}</main>
         <footer class="site-footer">
             <p>"Palisade — the boring, bulletproof monolith."</p>
         </footer>
+    }
+}
+
+/// Sign in / sign up, or the account link and sign-out. Re-asked on every navigation, so the
+/// header follows a sign-in or sign-out without a reload (the answer comes from the session,
+/// not the database).
+#[component]
+fn AccountLinks() -> impl IntoView {
+    let location = use_location();
+    let sign_out = ServerAction::<SignOut>::new();
+    let state = Resource::new_blocking(
+        move || (location.pathname.get(), sign_out.version().get()),
+        |_| signed_in(),
+    );
+    view! {
+        <div class="nav__account">
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    if state.await.unwrap_or(false) {
+                        view! {
+                            <A href="/account">"Account"</A>
+                            <ActionForm action=sign_out attr:class="inline">
+                                <button class="link-button" type="submit" data-testid="sign-out">"Sign out"</button>
+                            </ActionForm>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <A href="/signin">"Sign in"</A>
+                            <A href="/signup" attr:class="button button--small">"Sign up"</A>
+                        }.into_any()
+                    }
+                })}
+            </Transition>
+        </div>
     }
 }

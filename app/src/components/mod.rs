@@ -1,4 +1,5 @@
 //! Reusable view pieces.
 pub mod counter;
+pub mod forms;
 pub mod layout;
 pub mod stack_status;

@@ -1,1 +1,11 @@
-//! Parse-don't-validate types shared by the browser and the server.
+//! Parse-don't-validate types shared by the browser and the server: a form checks its input
+//! with the same code the server trusts.
+pub mod email;
+pub mod password;
+pub mod profile;
+pub mod session;
+pub mod user;
+
+pub use email::EmailAddress;
+pub use password::{Password, PasswordStrength};
+pub use profile::{Bio, DisplayName, Username};

@@ -2,13 +2,17 @@
 //! HTTP status.
 use leptos::prelude::*;
 
-use super::{auth::Actor, state::AppState};
+use super::{
+    auth::{Actor, client::ClientMeta, flows::Flow},
+    state::AppState,
+};
 use crate::error::AppError;
 
 #[derive(Clone)]
 pub struct RequestContext {
     pub state: AppState,
     pub actor: Actor,
+    pub client: ClientMeta,
 }
 
 impl RequestContext {
@@ -19,10 +23,37 @@ impl RequestContext {
             tracing::error!("AppState missing from the server function context");
             AppError::Internal
         })?;
-        let actor = use_context::<http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<Actor>().cloned())
+        let parts = use_context::<http::request::Parts>();
+        let actor = parts
+            .as_ref()
+            .and_then(|p| p.extensions.get::<Actor>().cloned())
             .unwrap_or_default();
-        Ok(Self { state, actor })
+        let client = parts
+            .as_ref()
+            .and_then(|p| p.extensions.get::<ClientMeta>().cloned())
+            .unwrap_or_default();
+        Ok(Self {
+            state,
+            actor,
+            client,
+        })
+    }
+
+    pub fn flow(&self) -> Flow<'_> {
+        Flow {
+            state: &self.state,
+            client: &self.client,
+        }
+    }
+
+    /// The browser session (tower-sessions), loaded lazily from Redis.
+    pub async fn session(&self) -> Result<tower_sessions::Session, AppError> {
+        leptos_axum::extract::<tower_sessions::Session>()
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "no session layer in front of a server function");
+                AppError::Internal
+            })
     }
 }
 
@@ -37,7 +68,16 @@ where
         Ok(ctx) => body(ctx).await,
         Err(e) => Err(e),
     };
+    // A plain form post (before the wasm loads) is answered with a redirect back to the form,
+    // carrying the error in the URL; a status here would replace that redirect.
+    let form_post = use_context::<http::request::Parts>().is_some_and(|p| {
+        p.headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    });
     if let Err(e) = &result
+        && !form_post
         && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
     {
         let status = http::StatusCode::from_u16(e.status_code())

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod context;
 pub mod csp;
 pub mod db;
+pub mod settings;
 pub mod state;
 
 pub use context::{RequestContext, serve};

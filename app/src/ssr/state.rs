@@ -1,4 +1,6 @@
 //! Shared, cheaply cloned handles every request needs.
+use std::sync::Arc;
+
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::PgPool;
@@ -9,4 +11,6 @@ pub struct AppState {
     /// Logs in as `authenticator`; every request query goes through `db::begin_as`.
     pub db: PgPool,
     pub redis: fred::clients::Pool,
+    pub auth: Arc<super::settings::AuthSettings>,
+    pub passwords: super::auth::password::Hasher,
 }

@@ -4,6 +4,9 @@ mod harness;
 mod proxy;
 
 mod http_stack;
+mod outbox;
+mod ratelimit;
 mod readiness;
 mod rls;
+mod sessions;
 mod shutdown;

@@ -1,4 +1,11 @@
 //! Who is asking: the actor of a request.
 mod actor;
+pub mod client;
+pub mod flows;
+pub mod password;
+pub mod ratelimit;
+pub mod sessions;
+pub mod tokens;
 
 pub use actor::Actor;
+pub use client::ClientMeta;

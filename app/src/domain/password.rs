@@ -1,0 +1,124 @@
+//! A new password that is long enough and not easy to guess. The same check runs in the
+//! browser as you type and on the server when the form arrives.
+use serde::{Deserialize, Serialize};
+
+pub const MIN_LENGTH: usize = 8;
+pub const MAX_LENGTH: usize = 256;
+/// zxcvbn's scale: 0 too guessable … 4 very unguessable. 3 resists an offline attack on a
+/// slow hash for a long time.
+const MIN_SCORE: u8 = 3;
+
+/// A password accepted for setting. Deliberately not `Serialize` and not `Display`, and its
+/// `Debug` prints nothing of it.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(…)")
+    }
+}
+
+/// What the form shows while you type.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordStrength {
+    /// 0–4.
+    pub score: u8,
+    pub acceptable: bool,
+    /// Why it is refused, or how to make it stronger.
+    pub message: String,
+}
+
+impl Password {
+    /// `context` holds words the password must not lean on: the email, the username.
+    pub fn parse(input: String, context: &[&str]) -> Result<Self, String> {
+        let strength = strength(&input, context);
+        if strength.acceptable {
+            Ok(Self(input))
+        } else {
+            Err(strength.message)
+        }
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Rates a candidate password; cheap enough to run on every keystroke.
+pub fn strength(input: &str, context: &[&str]) -> PasswordStrength {
+    let length = input.chars().count();
+    let refuse = |score, message: &str| PasswordStrength {
+        score,
+        acceptable: false,
+        message: message.to_string(),
+    };
+    if length < MIN_LENGTH {
+        return refuse(0, "Use at least 8 characters.");
+    }
+    if length > MAX_LENGTH {
+        return refuse(0, "Use at most 256 characters.");
+    }
+    // zxcvbn's cost grows with length; its verdict on the first 100 characters is the verdict.
+    let sample: String = input.chars().take(100).collect();
+    let context: Vec<&str> = context
+        .iter()
+        .flat_map(|c| c.split(['@', '.', '_', '-', ' ']))
+        .filter(|w| w.len() >= 3)
+        .collect();
+    let entropy = zxcvbn::zxcvbn(&sample, &context);
+    let score = u8::from(entropy.score());
+    let feedback = entropy.feedback();
+    let advice = feedback.and_then(|f| {
+        f.warning()
+            .map(|w| w.to_string())
+            .or_else(|| f.suggestions().first().map(|s| s.to_string()))
+    });
+    if score >= MIN_SCORE {
+        PasswordStrength {
+            score,
+            acceptable: true,
+            message: if score == 4 {
+                "Strong password.".into()
+            } else {
+                "Good password.".into()
+            },
+        }
+    } else {
+        let why = advice.unwrap_or_else(|| "Add more words or characters.".into());
+        refuse(score, &format!("This password is too easy to guess. {why}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_long_and_common_passwords_are_refused_with_a_reason() {
+        assert_eq!(
+            Password::parse("short".into(), &[]).unwrap_err(),
+            "Use at least 8 characters."
+        );
+        assert!(Password::parse("x".repeat(257), &[]).is_err());
+        let common = Password::parse("password123".into(), &[]).unwrap_err();
+        assert!(
+            common.starts_with("This password is too easy to guess."),
+            "{common}"
+        );
+    }
+
+    #[test]
+    fn a_password_built_on_the_email_is_refused() {
+        let context = ["ada.lovelace@example.com"];
+        assert!(Password::parse("adalovelace".into(), &context).is_err());
+        assert!(strength("adalovelace", &context).score < strength("adalovelace", &[]).score);
+    }
+
+    #[test]
+    fn a_long_unusual_passphrase_is_accepted() {
+        let p = Password::parse("correct horse battery staple glacier".into(), &[]).unwrap();
+        assert_eq!(format!("{p:?}"), "Password(…)");
+        assert!(strength("correct horse battery staple glacier", &[]).acceptable);
+    }
+}

@@ -1,0 +1,21 @@
+//! What the account page shows about a signed-in session.
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// An opaque handle for revoking this session: derived from the session id, never the id
+    /// itself, so a page (or a screenshot of it) never exposes a live session cookie.
+    pub id: String,
+    /// When the user signed in.
+    pub created_at: DateTime<Utc>,
+    /// Refreshed at most hourly, so "active within the last hour" is as precise as it gets.
+    pub last_seen_at: DateTime<Utc>,
+    /// The address of the latest refresh.
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// A short label from the user agent, e.g. "Chrome on Linux".
+    pub device: String,
+    /// This is the session the list was requested from.
+    pub current: bool,
+}

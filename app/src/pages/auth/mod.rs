@@ -1,0 +1,7 @@
+//! Sign-up, sign-in, email verification and password recovery pages.
+pub mod confirm_email;
+pub mod forgot;
+pub mod reset;
+pub mod signin;
+pub mod signup;
+pub mod verify;

@@ -1,0 +1,217 @@
+//! Who is on the other end of a request: address and user agent, as the server's session
+//! layer reads them (for rate limits, the audit log and the list of sessions).
+use std::net::{IpAddr, SocketAddr};
+
+use http::HeaderMap;
+
+/// Longer user agents are cut: they are stored in Redis and the audit log.
+pub const MAX_USER_AGENT_CHARS: usize = 512;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientMeta {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+impl ClientMeta {
+    /// `peer` is the TCP peer (axum's `ConnectInfo`). With `trust_proxy`, the address comes from
+    /// `X-Forwarded-For` instead: its last entry, the one our own proxy appended. Earlier
+    /// entries were written by the client and could be anything, so they are ignored.
+    pub fn from_request(headers: &HeaderMap, peer: Option<SocketAddr>, trust_proxy: bool) -> Self {
+        let forwarded = trust_proxy.then(|| forwarded_for(headers)).flatten();
+        let user_agent = headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|ua| !ua.is_empty())
+            .map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect());
+        Self {
+            ip: forwarded.or(peer.map(|p| p.ip())),
+            user_agent,
+        }
+    }
+
+    /// The key rate limits group callers by: the address, or its /64 for IPv6 (one subscriber
+    /// usually gets a whole /64, so single addresses would be free to rotate through).
+    pub fn ip_key(&self) -> String {
+        match self.ip.map(canonical) {
+            Some(IpAddr::V6(v6)) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            Some(ip) => ip.to_string(),
+            None => "unknown".into(),
+        }
+    }
+}
+
+/// IPv4 addresses mapped into IPv6 (`::ffff:1.2.3.4`, as dual-stack sockets report them) are
+/// the IPv4 address.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
+    // Several headers are one list, in order.
+    let last_header = headers.get_all("x-forwarded-for").iter().next_back()?;
+    let last = last_header.to_str().ok()?.rsplit(',').next()?.trim();
+    last.parse::<IpAddr>()
+        .ok()
+        .or_else(|| last.parse::<SocketAddr>().ok().map(|s| s.ip()))
+        .map(canonical)
+}
+
+/// A short, human name for the device behind a user agent: "Firefox on Windows", "Safari on
+/// iOS". Good enough for someone recognising their own sessions, not for analytics.
+pub fn describe_device(user_agent: Option<&str>) -> String {
+    let Some(ua) = user_agent.filter(|ua| !ua.trim().is_empty()) else {
+        return "Unknown device".into();
+    };
+    let browser = [
+        ("Edg/", "Edge"),
+        ("EdgA/", "Edge"),
+        ("EdgiOS/", "Edge"),
+        ("OPR/", "Opera"),
+        ("SamsungBrowser/", "Samsung Internet"),
+        ("Firefox/", "Firefox"),
+        ("FxiOS/", "Firefox"),
+        ("CriOS/", "Chrome"),
+        ("Chromium/", "Chromium"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ]
+    .iter()
+    .find(|(needle, _)| ua.contains(needle))
+    .map(|(_, name)| *name);
+    let os = [
+        ("Windows", "Windows"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Android", "Android"),
+        ("CrOS", "ChromeOS"),
+        ("Mac OS X", "macOS"),
+        ("Macintosh", "macOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(needle, _)| ua.contains(needle))
+    .map(|(_, name)| *name);
+    match (browser, os) {
+        (Some(b), Some(o)) => format!("{b} on {o}"),
+        (Some(b), None) => b.to_string(),
+        (None, Some(o)) => format!("Browser on {o}"),
+        (None, None) => "Unknown device".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    const PEER: &str = "10.0.0.1:5000";
+
+    #[test]
+    fn the_peer_address_is_used_unless_the_proxy_is_trusted() {
+        let h = headers(&[("x-forwarded-for", "203.0.113.9")]);
+        let peer = Some(PEER.parse().unwrap());
+        assert_eq!(
+            ClientMeta::from_request(&h, peer, false).ip,
+            Some("10.0.0.1".parse().unwrap())
+        );
+        assert_eq!(
+            ClientMeta::from_request(&h, peer, true).ip,
+            Some("203.0.113.9".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn only_the_entry_our_proxy_appended_counts() {
+        let h = headers(&[
+            ("x-forwarded-for", "1.1.1.1, 2.2.2.2"),
+            ("x-forwarded-for", "6.6.6.6 , 203.0.113.9"),
+        ]);
+        let meta = ClientMeta::from_request(&h, None, true);
+        assert_eq!(meta.ip, Some("203.0.113.9".parse().unwrap()));
+        // Garbage from the proxy falls back to the peer.
+        let h = headers(&[("x-forwarded-for", "nonsense")]);
+        let meta = ClientMeta::from_request(&h, Some(PEER.parse().unwrap()), true);
+        assert_eq!(meta.ip, Some("10.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn user_agents_are_cut_to_512_characters() {
+        let long = "é".repeat(600);
+        let meta = ClientMeta::from_request(&headers(&[("user-agent", "x")]), None, false);
+        assert_eq!(meta.user_agent.as_deref(), Some("x"));
+        let mut h = HeaderMap::new();
+        h.insert(
+            http::header::USER_AGENT,
+            http::HeaderValue::from_bytes(long.as_bytes()).unwrap(),
+        );
+        // Not valid visible ASCII: ignored rather than guessed at.
+        assert_eq!(ClientMeta::from_request(&h, None, false).user_agent, None);
+        let h = headers(&[("user-agent", &"a".repeat(600))]);
+        let ua = ClientMeta::from_request(&h, None, false)
+            .user_agent
+            .unwrap();
+        assert_eq!(ua.chars().count(), MAX_USER_AGENT_CHARS);
+    }
+
+    #[test]
+    fn ipv6_callers_are_grouped_by_their_64() {
+        let meta = |ip: &str| ClientMeta {
+            ip: Some(ip.parse().unwrap()),
+            user_agent: None,
+        };
+        assert_eq!(
+            meta("2001:db8:1:2:aaaa::1").ip_key(),
+            meta("2001:db8:1:2:bbbb::9").ip_key()
+        );
+        assert_eq!(meta("::ffff:192.0.2.7").ip_key(), "192.0.2.7");
+        assert_eq!(meta("192.0.2.7").ip_key(), "192.0.2.7");
+        assert_eq!(ClientMeta::default().ip_key(), "unknown");
+    }
+
+    #[test]
+    fn devices_have_short_human_names() {
+        let cases = [
+            (
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+                "Chrome on Linux",
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:127.0) Gecko/20100101 Firefox/127.0",
+                "Firefox on Windows",
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+                "Safari on iOS",
+            ),
+            (
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0",
+                "Edge on macOS",
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36",
+                "Chrome on Android",
+            ),
+            ("curl/8.5.0", "curl"),
+        ];
+        for (ua, want) in cases {
+            assert_eq!(describe_device(Some(ua)), want, "{ua}");
+        }
+        assert_eq!(describe_device(None), "Unknown device");
+    }
+}

@@ -1,0 +1,274 @@
+//! The signed-in user's own account: profile, password, email, sessions, deletion.
+use serde_json::json;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{Flow, dead_link, issue_token, signin::bad_credentials, signup::hex_of};
+use crate::{
+    domain::{Bio, DisplayName, EmailAddress, Password, Username, user::Account},
+    error::AppError,
+    ssr::{
+        auth::{Actor, password::Verdict, sessions, tokens},
+        db::{self, DbError, outbox, profiles, tokens as stored, tokens::Purpose, users},
+    },
+};
+
+/// The user this request acts for, or 401.
+pub fn require_user(actor: &Actor) -> Result<Uuid, AppError> {
+    actor.user_id().ok_or(AppError::Unauthorized)
+}
+
+/// The account page's data: the profile read as the user (RLS), the email as auth_service.
+pub async fn load(flow: &Flow<'_>, actor: &Actor) -> Result<Account, AppError> {
+    let id = require_user(actor)?;
+    let mut tx = db::begin_as(&flow.state.db, actor).await?;
+    let role: String = sqlx::query_scalar("select current_user::text")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(DbError::from)?;
+    let profile = profiles::get(&mut tx, id).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    let mut auth = flow.auth_tx().await?;
+    let user = users::find_by_id(&mut auth, id).await?;
+    auth.commit().await.map_err(DbError::from)?;
+    match (profile, user) {
+        (Some(p), Some(u)) if role != "anon" => Ok(Account {
+            id,
+            email: u.email,
+            username: p.username,
+            display_name: p.display_name,
+            bio: p.bio,
+            role,
+        }),
+        _ => Err(AppError::Unauthorized),
+    }
+}
+
+/// Updates the public profile, as the user: the database refuses any other row or the role.
+#[tracing::instrument(name = "account.update_profile", skip_all)]
+pub async fn update_profile(
+    flow: &Flow<'_>,
+    actor: &Actor,
+    username: &str,
+    display_name: &str,
+    bio: &str,
+) -> Result<(), AppError> {
+    let id = require_user(actor)?;
+    let username = Username::parse(username).map_err(|m| AppError::invalid("username", m))?;
+    let display_name =
+        DisplayName::parse(display_name).map_err(|m| AppError::invalid("display_name", m))?;
+    let bio = Bio::parse(bio).map_err(|m| AppError::invalid("bio", m))?;
+    let mut tx = db::begin_as(&flow.state.db, actor).await?;
+    match profiles::update_own(&mut tx, id, &username, &display_name, &bio).await {
+        Ok(true) => {}
+        Ok(false) => return Err(AppError::Forbidden),
+        Err(DbError::Conflict(_)) => {
+            return Err(AppError::invalid("username", "That username is taken."));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
+/// Checks the current password of a signed-in user (for sensitive changes).
+async fn confirm_password(
+    flow: &Flow<'_>,
+    tx: &mut db::Tx,
+    id: Uuid,
+    password: &str,
+) -> Result<users::UserRecord, AppError> {
+    let user = users::find_by_id(tx, id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    match flow
+        .state
+        .passwords
+        .verify(password, Some(&user.password_hash))
+        .await?
+    {
+        Verdict::Right { .. } => Ok(user),
+        Verdict::Wrong => Err(AppError::invalid(
+            "current_password",
+            "Your current password is not right.",
+        )),
+    }
+}
+
+/// Sets a new password, signs out every other session and gives this one a new id.
+#[tracing::instrument(name = "account.change_password", skip_all)]
+pub async fn change_password(
+    flow: &Flow<'_>,
+    actor: &Actor,
+    session: &Session,
+    current: &str,
+    new: String,
+) -> Result<(), AppError> {
+    let id = require_user(actor)?;
+    let mut tx = flow.auth_tx().await?;
+    let user = confirm_password(flow, &mut tx, id, current).await?;
+    let new = Password::parse(new, &[user.email.as_str()])
+        .map_err(|m| AppError::invalid("new_password", m))?;
+    let hash = flow.state.passwords.hash(new.expose()).await?;
+    users::set_password_hash(&mut tx, id, &hash).await?;
+    outbox::enqueue(
+        &mut tx,
+        &outbox::OutboxEmail {
+            kind: outbox::EmailKind::PasswordChanged,
+            recipient: user.email.clone(),
+            payload: json!({}),
+            idempotency_key: format!("password-changed:{id}:{}", uuid::Uuid::new_v4()),
+        },
+    )
+    .await?;
+    flow.audit(
+        &mut tx,
+        "user.password_changed",
+        Some(id),
+        Some(id),
+        json!({}),
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    let redis = &flow.state.redis;
+    let current_id = session.id().map(|i| i.to_string());
+    sessions::revoke_all(redis, id, current_id.as_deref()).await?;
+    sessions::rotate(session, redis, id).await?;
+    Ok(())
+}
+
+/// Sends a confirmation link to the new address and a notice to the old one; the address
+/// changes only when the link is used.
+#[tracing::instrument(name = "account.request_email_change", skip_all)]
+pub async fn request_email_change(
+    flow: &Flow<'_>,
+    actor: &Actor,
+    new_email: &str,
+    password: &str,
+) -> Result<(), AppError> {
+    let id = require_user(actor)?;
+    let new_email =
+        EmailAddress::parse(new_email).map_err(|m| AppError::invalid("new_email", m))?;
+    let mut tx = flow.auth_tx().await?;
+    let user = confirm_password(flow, &mut tx, id, password)
+        .await
+        .map_err(|e| match e {
+            AppError::Invalid { message, .. } => AppError::invalid("password", message),
+            other => other,
+        })?;
+    if user.email.eq_ignore_ascii_case(new_email.as_ref()) {
+        return Err(AppError::invalid(
+            "new_email",
+            "That is already your address.",
+        ));
+    }
+    let ttl = flow.settings().change_email_ttl;
+    let minted = issue_token(
+        &mut tx,
+        id,
+        Purpose::ChangeEmail,
+        Some(new_email.as_ref()),
+        ttl,
+    )
+    .await?;
+    let key = hex_of(&minted.token_hash);
+    outbox::enqueue(
+        &mut tx,
+        &outbox::OutboxEmail {
+            kind: outbox::EmailKind::ChangeEmailConfirm,
+            recipient: new_email.to_string(),
+            payload: json!({
+                "link": flow.link("/confirm-email", &minted.token),
+                "code": minted.code,
+                "new_email": new_email.as_ref(),
+            }),
+            idempotency_key: format!("change-email:{key}"),
+        },
+    )
+    .await?;
+    outbox::enqueue(
+        &mut tx,
+        &outbox::OutboxEmail {
+            kind: outbox::EmailKind::ChangeEmailNotice,
+            recipient: user.email.clone(),
+            payload: json!({ "new_email": new_email.as_ref() }),
+            idempotency_key: format!("change-email-notice:{key}"),
+        },
+    )
+    .await?;
+    flow.audit(
+        &mut tx,
+        "user.email_change_requested",
+        Some(id),
+        Some(id),
+        json!({}),
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
+/// Spends the change-email token and moves the account to the new address.
+#[tracing::instrument(name = "account.confirm_email_change", skip_all)]
+pub async fn confirm_email_change(flow: &Flow<'_>, token: &str) -> Result<(), AppError> {
+    let mut tx = flow.auth_tx().await?;
+    let spent = stored::spend(&mut tx, Purpose::ChangeEmail, &tokens::hash_token(token))
+        .await?
+        .ok_or_else(dead_link)?;
+    let new_email = spent.new_email.ok_or_else(dead_link)?;
+    match users::set_email(&mut tx, spent.user_id, &new_email).await {
+        Ok(()) => {}
+        Err(DbError::Conflict(_)) => {
+            return Err(AppError::invalid(
+                "token",
+                "That address now belongs to another account.",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    flow.audit(
+        &mut tx,
+        "user.email_changed",
+        Some(spent.user_id),
+        Some(spent.user_id),
+        json!({}),
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
+/// Deletes the account after checking the password; every session ends.
+#[tracing::instrument(name = "account.delete", skip_all)]
+pub async fn delete_account(
+    flow: &Flow<'_>,
+    actor: &Actor,
+    session: &Session,
+    password: &str,
+) -> Result<(), AppError> {
+    let id = require_user(actor)?;
+    let mut tx = flow.auth_tx().await?;
+    let user = confirm_password(flow, &mut tx, id, password)
+        .await
+        .map_err(|e| match e {
+            AppError::Invalid { .. } => bad_credentials(),
+            other => other,
+        })?;
+    outbox::enqueue(
+        &mut tx,
+        &outbox::OutboxEmail {
+            kind: outbox::EmailKind::AccountDeleted,
+            recipient: user.email.clone(),
+            payload: json!({}),
+            idempotency_key: format!("account-deleted:{id}"),
+        },
+    )
+    .await?;
+    flow.audit(&mut tx, "user.deleted", Some(id), Some(id), json!({}))
+        .await?;
+    users::delete(&mut tx, id).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    sessions::revoke_all(&flow.state.redis, id, None).await?;
+    sessions::end(session, &flow.state.redis).await?;
+    Ok(())
+}

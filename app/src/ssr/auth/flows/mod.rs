@@ -1,0 +1,115 @@
+//! The auth flows: each is one function the server functions call, doing its rate limits,
+//! its one transaction (state change + audit entry + outbox email together) and its session
+//! work. Answers that could reveal whether an account exists are identical by construction.
+pub mod account;
+pub mod recovery;
+pub mod signin;
+pub mod signup;
+
+use uuid::Uuid;
+
+use super::{client::ClientMeta, tokens};
+use crate::{
+    error::AppError,
+    ssr::{
+        db::{self, DbError, Tx, audit, tokens as stored, tokens::Purpose},
+        settings::AuthSettings,
+        state::AppState,
+    },
+};
+
+/// What every flow gets from the request.
+pub struct Flow<'a> {
+    pub state: &'a AppState,
+    pub client: &'a ClientMeta,
+}
+
+impl Flow<'_> {
+    pub fn settings(&self) -> &AuthSettings {
+        &self.state.auth
+    }
+
+    pub async fn auth_tx(&self) -> Result<Tx, AppError> {
+        Ok(db::begin_service(&self.state.db, db::ServiceRole::Auth).await?)
+    }
+
+    pub async fn audit(
+        &self,
+        tx: &mut Tx,
+        action: &str,
+        actor: Option<Uuid>,
+        target: Option<Uuid>,
+        details: serde_json::Value,
+    ) -> Result<(), DbError> {
+        audit::record(
+            tx,
+            &audit::Entry {
+                actor_id: actor,
+                target_id: target,
+                action,
+                ip: self.client.ip,
+                user_agent: self.client.user_agent.as_deref(),
+                details,
+            },
+        )
+        .await
+    }
+
+    /// Records one audit entry in a transaction of its own (for actions with no other write).
+    pub async fn audit_now(
+        &self,
+        action: &str,
+        user: Uuid,
+        details: serde_json::Value,
+    ) -> Result<(), AppError> {
+        let mut tx = self.auth_tx().await?;
+        self.audit(&mut tx, action, Some(user), Some(user), details)
+            .await?;
+        tx.commit().await.map_err(DbError::from)?;
+        Ok(())
+    }
+
+    /// Rate-limit key of the caller's address.
+    pub fn ip_key(&self) -> String {
+        self.client.ip_key()
+    }
+
+    /// `https://host/path?token=…`
+    pub fn link(&self, path: &str, token: &str) -> String {
+        format!("{}{path}?token={token}", self.settings().public_url)
+    }
+}
+
+/// Mints a token for `user_id`, replacing any earlier one of the same purpose, and returns
+/// the secret (for the email only).
+pub async fn issue_token(
+    tx: &mut Tx,
+    user_id: Uuid,
+    purpose: Purpose,
+    new_email: Option<&str>,
+    ttl: std::time::Duration,
+) -> Result<tokens::Minted, DbError> {
+    let minted = tokens::mint();
+    stored::replace(
+        tx,
+        &stored::NewToken {
+            user_id,
+            purpose,
+            token_hash: &minted.token_hash,
+            code_hash: Some(&minted.code_hash),
+            new_email,
+            ttl,
+        },
+    )
+    .await?;
+    Ok(minted)
+}
+
+/// The one message for a link that is unknown, used or expired: which of these it was is
+/// nobody's business.
+pub fn dead_link() -> AppError {
+    AppError::invalid(
+        "token",
+        "This link has expired or has already been used. Ask for a new one.",
+    )
+}

@@ -1,0 +1,117 @@
+//! Sign-in and sign-out.
+use serde_json::json;
+use tower_sessions::Session;
+
+use super::Flow;
+use crate::{
+    domain::EmailAddress,
+    error::AppError,
+    ssr::{
+        auth::{password::Verdict, ratelimit, sessions},
+        db::{DbError, users},
+    },
+};
+
+/// The one answer for an unknown email and a wrong password.
+pub fn bad_credentials() -> AppError {
+    AppError::invalid("password", "Email or password is incorrect.")
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum SignInRefusal {
+    /// Right password, address not confirmed yet: the page offers to resend the email.
+    Unconfirmed,
+}
+
+/// Checks the password and starts a fresh session (new id) for the user.
+#[tracing::instrument(name = "auth.sign_in", skip_all)]
+pub async fn sign_in(
+    flow: &Flow<'_>,
+    session: &Session,
+    email: &str,
+    password: &str,
+) -> Result<uuid::Uuid, AppError> {
+    let redis = &flow.state.redis;
+    ratelimit::hit(redis, &ratelimit::SIGN_IN_PER_IP, &flow.ip_key()).await?;
+    let email = EmailAddress::parse(email).map_err(|m| AppError::invalid("email", m))?;
+    if password.is_empty() {
+        return Err(AppError::invalid("password", "Enter your password."));
+    }
+    let ip = flow.ip_key();
+    ratelimit::check_sign_in(redis, email.as_ref(), &ip).await?;
+
+    let mut tx = flow.auth_tx().await?;
+    let user = users::find_by_email(&mut tx, email.as_ref()).await?;
+    let verdict = flow
+        .state
+        .passwords
+        .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
+        .await?;
+    let (user, needs_rehash) = match (user, verdict) {
+        (Some(user), Verdict::Right { needs_rehash }) => (user, needs_rehash),
+        (user, _) => {
+            ratelimit::failed_sign_in(redis, email.as_ref(), &ip).await;
+            let target = user.map(|u| u.id);
+            flow.audit(&mut tx, "user.sign_in_failed", None, target, json!({}))
+                .await?;
+            tx.commit().await.map_err(DbError::from)?;
+            return Err(bad_credentials());
+        }
+    };
+    if user.is_banned() {
+        flow.audit(
+            &mut tx,
+            "user.sign_in_refused_banned",
+            None,
+            Some(user.id),
+            json!({}),
+        )
+        .await?;
+        tx.commit().await.map_err(DbError::from)?;
+        return Err(AppError::invalid(
+            "email",
+            "This account is suspended. Contact support if you think this is a mistake.",
+        ));
+    }
+    if user.email_confirmed_at.is_none() {
+        return Err(AppError::invalid(
+            "unconfirmed",
+            "Confirm your email address first: follow the link we sent you, or ask for a new one.",
+        ));
+    }
+    if needs_rehash {
+        let hash = flow.state.passwords.hash(password).await?;
+        users::set_password_hash(&mut tx, user.id, &hash).await?;
+    }
+    users::record_sign_in(&mut tx, user.id).await?;
+    flow.audit(
+        &mut tx,
+        "user.signed_in",
+        Some(user.id),
+        Some(user.id),
+        json!({}),
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+
+    ratelimit::cleared_sign_in(redis, email.as_ref(), &ip).await;
+    sessions::establish(session, redis, flow.settings(), user.id, flow.client).await?;
+    Ok(user.id)
+}
+
+/// Ends the session here and in Redis.
+#[tracing::instrument(name = "auth.sign_out", skip_all)]
+pub async fn sign_out(
+    flow: &Flow<'_>,
+    session: &Session,
+    user_id: Option<uuid::Uuid>,
+) -> Result<(), AppError> {
+    sessions::end(session, &flow.state.redis).await?;
+    if let Some(id) = user_id {
+        let mut tx = flow.auth_tx().await?;
+        flow.audit(&mut tx, "user.signed_out", Some(id), Some(id), json!({}))
+            .await?;
+        tx.commit().await.map_err(DbError::from)?;
+    }
+    Ok(())
+}

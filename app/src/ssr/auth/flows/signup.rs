@@ -1,0 +1,199 @@
+//! Sign-up, email verification (link or code) and resending the verification email.
+use serde_json::json;
+
+use super::{Flow, dead_link, issue_token};
+use crate::{
+    domain::{EmailAddress, Password},
+    error::AppError,
+    ssr::{
+        auth::{ratelimit, tokens},
+        db::{outbox, tokens as stored, tokens::Purpose, users},
+    },
+};
+
+/// Creates the account and sends the verification email. A taken address answers exactly
+/// the same, and its owner gets a "someone tried to sign up" email instead.
+#[tracing::instrument(name = "auth.sign_up", skip_all)]
+pub async fn sign_up(flow: &Flow<'_>, email: &str, password: String) -> Result<(), AppError> {
+    ratelimit::hit(
+        &flow.state.redis,
+        &ratelimit::SIGN_UP_PER_IP,
+        &flow.ip_key(),
+    )
+    .await?;
+    let email = EmailAddress::parse(email).map_err(|m| AppError::invalid("email", m))?;
+    let password = Password::parse(password, &[email.as_ref()])
+        .map_err(|m| AppError::invalid("password", m))?;
+    // Hash before looking: a taken address must cost the same time as a free one.
+    let hash = flow.state.passwords.hash(password.expose()).await?;
+
+    let mut tx = flow.auth_tx().await?;
+    match users::insert(&mut tx, email.as_ref(), &hash).await? {
+        Some(user_id) => {
+            let ttl = flow.settings().verify_email_ttl;
+            let minted = issue_token(&mut tx, user_id, Purpose::VerifyEmail, None, ttl).await?;
+            outbox::enqueue(
+                &mut tx,
+                &outbox::OutboxEmail {
+                    kind: outbox::EmailKind::VerifyEmail,
+                    recipient: email.to_string(),
+                    payload: json!({
+                        "link": flow.link("/verify", &minted.token),
+                        "code": minted.code,
+                        "expires_in_hours": ttl.as_secs() / 3600,
+                    }),
+                    idempotency_key: format!("verify:{}", hex_of(&minted.token_hash)),
+                },
+            )
+            .await?;
+            flow.audit(
+                &mut tx,
+                "user.signed_up",
+                Some(user_id),
+                Some(user_id),
+                json!({}),
+            )
+            .await?;
+        }
+        None => {
+            let existing = users::find_by_email(&mut tx, email.as_ref()).await?;
+            if let Some(user) = existing {
+                // One notice per account per hour, however often someone tries.
+                let hour = chrono::Utc::now().timestamp() / 3600;
+                outbox::enqueue(
+                    &mut tx,
+                    &outbox::OutboxEmail {
+                        kind: outbox::EmailKind::SignupAttempt,
+                        recipient: user.email.clone(),
+                        payload: json!({
+                            "signin_link": format!("{}/signin", flow.settings().public_url),
+                            "forgot_link": format!("{}/forgot", flow.settings().public_url),
+                        }),
+                        idempotency_key: format!("signup-attempt:{}:{hour}", user.id),
+                    },
+                )
+                .await?;
+                flow.audit(
+                    &mut tx,
+                    "user.sign_up_attempt_existing",
+                    None,
+                    Some(user.id),
+                    json!({}),
+                )
+                .await?;
+            }
+        }
+    }
+    tx.commit().await.map_err(crate::ssr::db::DbError::from)?;
+    Ok(())
+}
+
+/// Spends the link's token and confirms the address.
+#[tracing::instrument(name = "auth.verify_email", skip_all)]
+pub async fn verify_with_link(flow: &Flow<'_>, token: &str) -> Result<(), AppError> {
+    let mut tx = flow.auth_tx().await?;
+    let spent = stored::spend(&mut tx, Purpose::VerifyEmail, &tokens::hash_token(token))
+        .await?
+        .ok_or_else(dead_link)?;
+    users::confirm_email(&mut tx, spent.user_id).await?;
+    flow.audit(
+        &mut tx,
+        "user.email_verified",
+        Some(spent.user_id),
+        Some(spent.user_id),
+        json!({ "via": "link" }),
+    )
+    .await?;
+    tx.commit().await.map_err(crate::ssr::db::DbError::from)?;
+    Ok(())
+}
+
+/// The 6-digit code from the same email, entered with the address it was sent to. Wrong
+/// codes count against the token; after a few it is spent.
+#[tracing::instrument(name = "auth.verify_code", skip_all)]
+pub async fn verify_with_code(flow: &Flow<'_>, email: &str, code: &str) -> Result<(), AppError> {
+    let email = EmailAddress::parse(email).map_err(|m| AppError::invalid("email", m))?;
+    let key = email.to_string();
+    ratelimit::hit(&flow.state.redis, &ratelimit::CODE_ENTRY_PER_ACCOUNT, &key).await?;
+    let wrong = || AppError::invalid("code", "That code is not right, or it has expired.");
+    let code = code.trim();
+    if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
+        return Err(AppError::invalid(
+            "code",
+            "Enter the 6 digits from the email.",
+        ));
+    }
+
+    let mut tx = flow.auth_tx().await?;
+    let Some(user) = users::find_by_email(&mut tx, email.as_ref()).await? else {
+        return Err(wrong());
+    };
+    let Some(pending) = stored::pending_for_user(&mut tx, user.id, Purpose::VerifyEmail).await?
+    else {
+        return Err(wrong());
+    };
+    let expected = pending.code_hash.as_deref().unwrap_or_default();
+    let given = tokens::hash_code(&tokens::code_salt(&pending.token_hash), code);
+    if !tokens::same_digest(expected, &given) {
+        stored::wrong_code(&mut tx, pending.id, flow.settings().code_attempts).await?;
+        tx.commit().await.map_err(crate::ssr::db::DbError::from)?;
+        return Err(wrong());
+    }
+    stored::spend_by_id(&mut tx, pending.id).await?;
+    users::confirm_email(&mut tx, user.id).await?;
+    flow.audit(
+        &mut tx,
+        "user.email_verified",
+        Some(user.id),
+        Some(user.id),
+        json!({ "via": "code" }),
+    )
+    .await?;
+    tx.commit().await.map_err(crate::ssr::db::DbError::from)?;
+    Ok(())
+}
+
+/// Sends a new verification email if the address belongs to an unconfirmed account; answers
+/// the same whatever the case.
+#[tracing::instrument(name = "auth.resend_verification", skip_all)]
+pub async fn resend(flow: &Flow<'_>, email: &str) -> Result<(), AppError> {
+    let email = EmailAddress::parse(email).map_err(|m| AppError::invalid("email", m))?;
+    let redis = &flow.state.redis;
+    ratelimit::hit(redis, &ratelimit::RESEND_PER_IP, &flow.ip_key()).await?;
+    ratelimit::hit(redis, &ratelimit::RESEND_PER_ACCOUNT, email.as_ref()).await?;
+    let mut tx = flow.auth_tx().await?;
+    if let Some(user) = users::find_by_email(&mut tx, email.as_ref()).await?
+        && user.email_confirmed_at.is_none()
+    {
+        let ttl = flow.settings().verify_email_ttl;
+        let minted = issue_token(&mut tx, user.id, Purpose::VerifyEmail, None, ttl).await?;
+        outbox::enqueue(
+            &mut tx,
+            &outbox::OutboxEmail {
+                kind: outbox::EmailKind::VerifyEmail,
+                recipient: user.email.clone(),
+                payload: json!({
+                    "link": flow.link("/verify", &minted.token),
+                    "code": minted.code,
+                    "expires_in_hours": ttl.as_secs() / 3600,
+                }),
+                idempotency_key: format!("verify:{}", hex_of(&minted.token_hash)),
+            },
+        )
+        .await?;
+        flow.audit(
+            &mut tx,
+            "user.verification_resent",
+            None,
+            Some(user.id),
+            json!({}),
+        )
+        .await?;
+    }
+    tx.commit().await.map_err(crate::ssr::db::DbError::from)?;
+    Ok(())
+}
+
+pub(super) fn hex_of(bytes: &[u8]) -> String {
+    tokens::code_salt(bytes)
+}

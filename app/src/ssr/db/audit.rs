@@ -1,0 +1,31 @@
+//! `auth.audit_log`: append-only. Inserted as `auth_service` (no RETURNING: it may not read).
+use std::net::IpAddr;
+
+use uuid::Uuid;
+
+use super::{DbError, Tx};
+
+pub struct Entry<'a> {
+    pub actor_id: Option<Uuid>,
+    pub target_id: Option<Uuid>,
+    pub action: &'a str,
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<&'a str>,
+    pub details: serde_json::Value,
+}
+
+pub async fn record(tx: &mut Tx, entry: &Entry<'_>) -> Result<(), DbError> {
+    sqlx::query(
+        "insert into auth.audit_log (actor_id, target_id, action, ip, user_agent, details) \
+         values ($1, $2, $3, $4::text::inet, $5, $6)",
+    )
+    .bind(entry.actor_id)
+    .bind(entry.target_id)
+    .bind(entry.action)
+    .bind(entry.ip.map(|ip| ip.to_string()))
+    .bind(entry.user_agent)
+    .bind(&entry.details)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

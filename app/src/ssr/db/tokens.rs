@@ -1,0 +1,146 @@
+//! `auth.one_time_tokens`: stored hashed, spent once, expiring. Reached as `auth_service`.
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use super::{DbError, Tx};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    VerifyEmail,
+    ResetPassword,
+    ChangeEmail,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::VerifyEmail => "verify_email",
+            Self::ResetPassword => "reset_password",
+            Self::ChangeEmail => "change_email",
+        }
+    }
+}
+
+pub struct NewToken<'a> {
+    pub user_id: Uuid,
+    pub purpose: Purpose,
+    pub token_hash: &'a [u8],
+    pub code_hash: Option<&'a str>,
+    pub new_email: Option<&'a str>,
+    pub ttl: Duration,
+}
+
+/// Stores a token after spending every earlier unused one of the same purpose: only the
+/// newest link works.
+pub async fn replace(tx: &mut Tx, token: &NewToken<'_>) -> Result<(), DbError> {
+    sqlx::query(
+        "update auth.one_time_tokens set used_at = now() \
+         where user_id = $1 and purpose = $2 and used_at is null",
+    )
+    .bind(token.user_id)
+    .bind(token.purpose.as_str())
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "insert into auth.one_time_tokens \
+           (user_id, purpose, token_hash, code_hash, new_email, expires_at) \
+         values ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))",
+    )
+    .bind(token.user_id)
+    .bind(token.purpose.as_str())
+    .bind(token.token_hash)
+    .bind(token.code_hash)
+    .bind(token.new_email)
+    .bind(token.ttl.as_secs_f64())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub struct Spent {
+    pub user_id: Uuid,
+    pub new_email: Option<String>,
+}
+
+/// Spends a token by its hash: only once, only before it expires.
+pub async fn spend(
+    tx: &mut Tx,
+    purpose: Purpose,
+    token_hash: &[u8],
+) -> Result<Option<Spent>, DbError> {
+    let row: Option<(Uuid, Option<String>)> = sqlx::query_as(
+        "update auth.one_time_tokens set used_at = now() \
+         where token_hash = $1 and purpose = $2 and used_at is null and expires_at > now() \
+         returning user_id, new_email",
+    )
+    .bind(token_hash)
+    .bind(purpose.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|(user_id, new_email)| Spent { user_id, new_email }))
+}
+
+#[derive(sqlx::FromRow)]
+pub struct Pending {
+    pub id: Uuid,
+    pub token_hash: Vec<u8>,
+    pub code_hash: Option<String>,
+    pub attempts: i32,
+    pub new_email: Option<String>,
+}
+
+/// The live token of a purpose for a user, locked for the code check.
+pub async fn pending_for_user(
+    tx: &mut Tx,
+    user_id: Uuid,
+    purpose: Purpose,
+) -> Result<Option<Pending>, DbError> {
+    Ok(sqlx::query_as(
+        "select id, token_hash, code_hash, attempts, new_email from auth.one_time_tokens \
+         where user_id = $1 and purpose = $2 and used_at is null and expires_at > now() \
+         order by created_at desc limit 1 for update",
+    )
+    .bind(user_id)
+    .bind(purpose.as_str())
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Counts a wrong code; the token is spent when the attempts run out.
+pub async fn wrong_code(tx: &mut Tx, id: Uuid, max_attempts: i32) -> Result<(), DbError> {
+    sqlx::query(
+        "update auth.one_time_tokens set attempts = attempts + 1, \
+           used_at = case when attempts + 1 >= $2 then now() else used_at end \
+         where id = $1",
+    )
+    .bind(id)
+    .bind(max_attempts)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn spend_by_id(tx: &mut Tx, id: Uuid) -> Result<(), DbError> {
+    sqlx::query("update auth.one_time_tokens set used_at = now() where id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Whose live token this is, without spending it.
+pub async fn owner_of(
+    tx: &mut Tx,
+    purpose: Purpose,
+    token_hash: &[u8],
+) -> Result<Option<Uuid>, DbError> {
+    Ok(sqlx::query_scalar(
+        "select user_id from auth.one_time_tokens \
+         where token_hash = $1 and purpose = $2 and used_at is null and expires_at > now()",
+    )
+    .bind(token_hash)
+    .bind(purpose.as_str())
+    .fetch_optional(&mut **tx)
+    .await?)
+}
