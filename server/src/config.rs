@@ -69,6 +69,9 @@ pub struct HttpSettings {
     /// How long in-flight requests get to finish after SIGTERM.
     pub shutdown_grace: Duration,
     pub ready_timeout: Duration,
+    /// Behind a reverse proxy: take the client address from the last `X-Forwarded-For` entry
+    /// (the one the proxy appended). Off by default, so clients cannot choose their address.
+    pub trust_proxy: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -228,6 +231,7 @@ impl Settings {
                 body_limit_bytes: number(&get, "PALISADE_BODY_LIMIT_BYTES", 1024 * 1024)?,
                 shutdown_grace: millis(&get, "PALISADE_SHUTDOWN_GRACE_MS", 20_000)?,
                 ready_timeout: millis(&get, "PALISADE_READY_TIMEOUT_MS", 1_000)?,
+                trust_proxy: var("PALISADE_TRUST_PROXY", "false") == "true",
             },
             sessions: SessionSettings {
                 idle: hours(&get, "PALISADE_SESSION_IDLE_HOURS", 7 * 24)?,

@@ -110,9 +110,11 @@ async fn resolve_actor(
                 .get::<RequestSpan>()
                 .map_or_else(tracing::Span::current, |s| s.0.clone());
             span.record("user_id", tracing::field::display(resolved.user_id));
+            // The handle, not the raw id: claims reach Postgres settings and logs, and a
+            // session id there would be a bearer credential.
             Actor::User {
                 id: resolved.user_id,
-                session_id: Some(resolved.session_id),
+                session_id: Some(app::ssr::auth::sessions::handle_of(&resolved.session_id)),
             }
         }
         Ok(None) => Actor::Anon,

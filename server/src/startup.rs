@@ -176,12 +176,6 @@ async fn connect_redis(settings: &Settings) -> anyhow::Result<fred::clients::Poo
     Ok(pool)
 }
 
-// TODO(config owner): move to `Settings` (e.g. `http.trust_proxy` from
-// PALISADE_TRUST_PROXY); read here only because config.rs is not this change's to edit.
-fn trust_proxy() -> bool {
-    std::env::var("PALISADE_TRUST_PROXY").is_ok_and(|v| v.trim() == "true")
-}
-
 fn router(state: AppState, settings: &Settings) -> Router {
     let options = state.leptos_options.clone();
     let routes = generate_route_list(App);
@@ -238,7 +232,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
         .with_state(state.clone());
     // Sessions (and so Redis) only where pages and server functions are: probes and static
     // files must not depend on Redis, nor pay a round trip per asset for a cookie they ignore.
-    let leptos = crate::sessions::with_sessions(leptos, &state, trust_proxy());
+    let leptos = crate::sessions::with_sessions(leptos, &state, settings.http.trust_proxy);
 
     let request_id = HeaderName::from_static("x-request-id");
     plain

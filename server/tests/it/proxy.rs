@@ -109,3 +109,15 @@ pub fn addr_of(url: &str) -> SocketAddr {
     let host_port = rest.rsplit('@').next().unwrap().split('/').next().unwrap();
     host_port.parse().expect("url host is ip:port")
 }
+
+/// `url` with its host and port replaced by `proxy` (user, database and query are kept), so a
+/// client through the proxy reaches the same database as one without.
+pub fn through(url: &str, proxy: SocketAddr) -> String {
+    let (scheme, rest) = url.split_once("://").expect("url has a scheme");
+    let (user, host_and_path) = match rest.rsplit_once('@') {
+        Some((user, tail)) => (format!("{user}@"), tail),
+        None => (String::new(), rest),
+    };
+    let path = host_and_path.find('/').map_or("", |i| &host_and_path[i..]);
+    format!("{scheme}://{user}{proxy}{path}")
+}

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::{
     harness::redis_url,
-    proxy::{Proxy, addr_of},
+    proxy::{Proxy, addr_of, through},
     sessions::redis_pool,
 };
 
@@ -76,7 +76,7 @@ async fn the_window_ends() {
 async fn rate_limits_fail_open_while_redis_is_down() {
     let metrics = server::metrics::handle();
     let proxy = Proxy::start(addr_of(&redis_url())).await;
-    let redis = redis_pool(&format!("redis://{}", proxy.addr)).await;
+    let redis = redis_pool(&through(&redis_url(), proxy.addr)).await;
     let never = Limit {
         name: "it_never",
         max: 0,

@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use crate::{
     harness::{Overrides, TestApp, owner_url, redis_url},
-    proxy::{Proxy, addr_of},
+    proxy::{Proxy, addr_of, through},
 };
 
 async fn ready_status(app: &TestApp) -> u16 {
@@ -34,7 +34,7 @@ async fn health_answers_while_the_process_is_up() {
 async fn ready_follows_redis_down_and_back_up() {
     let redis = Proxy::start(addr_of(&redis_url())).await;
     let app = TestApp::spawn_with(Overrides {
-        redis_url: Some(format!("redis://{}", redis.addr)),
+        redis_url: Some(through(&redis_url(), redis.addr)),
         ..Default::default()
     })
     .await;

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::{
     harness::{Overrides, PUBLIC_URL, TestApp, redis_url},
-    proxy::{Proxy, addr_of},
+    proxy::{Proxy, addr_of, through},
 };
 
 /// A Redis pool of the test's own, configured like the app's (short timeouts, one attempt).
@@ -380,7 +380,7 @@ async fn activity_refreshes_last_seen_at_most_hourly() {
 async fn while_redis_is_down_a_session_cookie_gets_a_503_page_and_anonymous_pages_still_work() {
     let proxy = Proxy::start(addr_of(&redis_url())).await;
     let app = TestApp::spawn_with(Overrides {
-        redis_url: Some(format!("redis://{}", proxy.addr)),
+        redis_url: Some(through(&redis_url(), proxy.addr)),
         ..Default::default()
     })
     .await;

@@ -9,7 +9,8 @@ pub enum Actor {
     Anon,
     User {
         id: Uuid,
-        /// The session this request came in on, if it came from a browser.
+        /// The handle of the session this request came in on (never the raw session id,
+        /// which is a credential), if it came from a browser.
         session_id: Option<String>,
     },
 }
