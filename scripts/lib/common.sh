@@ -46,7 +46,9 @@ palisade_env() {
   export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT$redis_db}"
   export SMTP_URL="${SMTP_URL:-smtp://127.0.0.1:$SMTP_PORT}"
   export MAILDEV_API_URL="${MAILDEV_API_URL:-http://127.0.0.1:$MAILDEV_WEB_PORT}"
-  export PALISADE_PUBLIC_URL="${PALISADE_PUBLIC_URL:-http://127.0.0.1:3000}"
+  # cargo-leptos serves on LEPTOS_SITE_ADDR (127.0.0.1:3000 unless overridden, e.g. to run two
+  # checkouts side by side); links and the allowed Origin follow it.
+  export PALISADE_PUBLIC_URL="${PALISADE_PUBLIC_URL:-http://${LEPTOS_SITE_ADDR:-127.0.0.1:3000}}"
   # Playwright must never fetch its own browsers (no network for it here): it uses /usr/bin/chromium.
   export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 }
