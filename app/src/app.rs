@@ -2,13 +2,19 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode, StaticSegment,
-    components::{Route, Router, Routes},
+    ParamSegment, SsrMode, StaticSegment,
+    components::{ParentRoute, Route, Router, Routes},
 };
 
 use crate::components::layout::Layout;
 use crate::pages::{
     account::AccountPage,
+    admin::{
+        AdminLayout,
+        audit::AdminAuditPage,
+        outbox::AdminOutboxPage,
+        users::{AdminUserPage, AdminUsersPage},
+    },
     auth::{
         confirm_email::ConfirmEmailPage,
         forgot::ForgotPage,
@@ -19,6 +25,13 @@ use crate::pages::{
     },
     home::HomePage,
     not_found::NotFound,
+    posts::{
+        detail::PostPage,
+        editor::{EditPostPage, NewPostPage},
+        list::PostsPage,
+        mine::MyPostsPage,
+        moderation::PostModerationPage,
+    },
 };
 
 /// The document around the app. Rendered on the server only; the browser hydrates `<App/>`.
@@ -105,6 +118,20 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("reset") view=ResetPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("confirm-email") view=ConfirmEmailPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("posts") view=PostsPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("posts"), StaticSegment("new")) view=NewPostPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("posts"), StaticSegment("mine")) view=MyPostsPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("posts"), ParamSegment("slug")) view=PostPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("posts"), ParamSegment("slug"), StaticSegment("edit")) view=EditPostPage ssr=SsrMode::Async />
+                    // Admin only: the layout shows a 403 page to anyone else.
+                    <ParentRoute path=StaticSegment("admin") view=AdminLayout ssr=SsrMode::Async>
+                        <Route path=StaticSegment("") view=AdminUsersPage ssr=SsrMode::Async />
+                        <Route path=StaticSegment("users") view=AdminUsersPage ssr=SsrMode::Async />
+                        <Route path=(StaticSegment("users"), ParamSegment("id")) view=AdminUserPage ssr=SsrMode::Async />
+                        <Route path=StaticSegment("posts") view=PostModerationPage ssr=SsrMode::Async />
+                        <Route path=StaticSegment("audit") view=AdminAuditPage ssr=SsrMode::Async />
+                        <Route path=StaticSegment("outbox") view=AdminOutboxPage ssr=SsrMode::Async />
+                    </ParentRoute>
                 </Routes>
             </Layout>
         </Router>

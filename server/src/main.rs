@@ -9,6 +9,10 @@ use tokio::sync::watch;
 async fn main() -> anyhow::Result<()> {
     // `.env` is a development convenience; real environment variables win over it.
     dotenvy::dotenv().ok();
+    // `grant-admin`, `seed-dev`, `help`: run and exit. No command (or `serve`) serves.
+    if let Some(code) = server::cli::dispatch().await {
+        std::process::exit(code);
+    }
     let settings = Settings::from_env()?;
     telemetry::init(settings.log_format);
 

@@ -139,7 +139,8 @@ impl Application {
     }
 }
 
-async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+/// Applies pending migrations as the owner (also used by `palisade seed-dev`).
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     let mut conn = sqlx::PgConnection::connect_with(&connect_options(settings.migration_url())?)
         .await
         .context("failed to connect to Postgres to apply migrations")?;
@@ -157,7 +158,8 @@ fn connect_options(url: &str) -> anyhow::Result<PgConnectOptions> {
     Ok(options.application_name("palisade"))
 }
 
-async fn connect_redis(settings: &Settings) -> anyhow::Result<fred::clients::Pool> {
+/// The Redis pool, configured as the server uses it (also used by the CLI).
+pub async fn connect_redis(settings: &Settings) -> anyhow::Result<fred::clients::Pool> {
     let config = RedisConfig::from_url(settings.redis.url.expose_secret())
         .context("REDIS_URL is not a valid URL")?;
     let timeout = settings.redis.command_timeout;

@@ -109,6 +109,21 @@ pub async fn signed_in() -> Result<bool, AppError> {
     serve(async |ctx| Ok(ctx.actor.user_id().is_some())).await
 }
 
+/// Who is looking, for the header.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Viewer {
+    /// From the session: no database round trip.
+    pub signed_in: bool,
+    /// From the role the database gives this request (the profile's role, unless banned), so a
+    /// demotion hides the admin link on the very next request.
+    pub admin: bool,
+}
+
+#[server(name = GetViewer, endpoint = "auth/viewer")]
+pub async fn viewer() -> Result<Viewer, AppError> {
+    serve(async |ctx| Ok(crate::ssr::admin::viewer(&ctx.state, &ctx.actor).await)).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::safe_next;

@@ -1,11 +1,14 @@
 //! Parse-don't-validate types shared by the browser and the server: a form checks its input
 //! with the same code the server trusts.
+pub mod admin;
 pub mod email;
 pub mod password;
+pub mod post;
 pub mod profile;
 pub mod session;
 pub mod user;
 
 pub use email::EmailAddress;
 pub use password::{Password, PasswordStrength};
+pub use post::{Author, PostBody, PostStatus, PostTitle, Slug};
 pub use profile::{Bio, DisplayName, Username};

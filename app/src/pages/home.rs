@@ -3,6 +3,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::{counter::Counter, stack_status::StackStatus};
+use crate::pages::posts::list::LatestPosts;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -15,6 +16,7 @@ pub fn HomePage() -> impl IntoView {
                  Leptos pages, Postgres with Row Level Security, and Redis-backed sessions."
             </p>
         </section>
+        <LatestPosts />
         <div class="grid">
             <StackStatus />
             <Counter />

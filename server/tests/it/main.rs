@@ -1,10 +1,14 @@
 //! Integration tests: the real server on port 0, against the real Postgres and Redis that
 //! scripts/test starts. One binary, so it links once.
 mod harness;
+mod mail;
 mod proxy;
 
+mod admin;
+mod auth_flows;
 mod http_stack;
 mod outbox;
+mod posts;
 mod ratelimit;
 mod readiness;
 mod rls;

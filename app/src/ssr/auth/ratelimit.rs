@@ -12,7 +12,7 @@
 //! | --- | --- | --- |
 //! | `SIGN_IN_PER_IP` | sign-in attempts per IP (/64 for IPv6 via `ClientMeta::ip_key`) | 20 per 5 min |
 //! | `SIGN_IN_PER_ACCOUNT` | failed sign-ins per account, from IPs it was never signed in from | 100 per hour |
-//! | sign-in backoff | failed sign-ins per (account, IP) | 5 free, then 2^(n−5) s between attempts, at most 15 min; forgotten 24 h after the last failure or at a success |
+//! | sign-in backoff | failed sign-ins, and wrong current passwords in the account forms, per (account, IP) | 5 free, then 2^(n−5) s between attempts, at most 15 min; forgotten 24 h after the last failure or at a success |
 //! | `SIGN_UP_PER_IP` | sign-ups per IP | 10 per hour |
 //! | `FORGOT_PER_IP` | password-reset requests per IP | 10 per hour |
 //! | `FORGOT_PER_ACCOUNT` | password-reset requests per email address | 3 per hour |

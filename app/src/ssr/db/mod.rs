@@ -2,8 +2,10 @@
 //! the Postgres role and the actor's claims for that transaction only, so Row Level Security
 //! decides what the query may see and change. Data functions take the transaction, never the
 //! pool.
+pub mod admin;
 pub mod audit;
 pub mod outbox;
+pub mod posts;
 pub mod profiles;
 pub mod status;
 pub mod tokens;

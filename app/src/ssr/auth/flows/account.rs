@@ -8,7 +8,8 @@ use crate::{
     domain::{Bio, DisplayName, EmailAddress, Password, Username, user::Account},
     error::AppError,
     ssr::{
-        auth::{Actor, password::Verdict, sessions, tokens},
+        auth::{Actor, password::Verdict, ratelimit, sessions, tokens},
+        cache::PostCache,
         db::{self, DbError, outbox, profiles, tokens as stored, tokens::Purpose, users},
     },
 };
@@ -68,10 +69,14 @@ pub async fn update_profile(
         Err(e) => return Err(e.into()),
     }
     tx.commit().await.map_err(DbError::from)?;
+    // The author's name is on every post page and list page they appear on.
+    PostCache::of(flow.state).invalidate().await;
     Ok(())
 }
 
-/// Checks the current password of a signed-in user (for sensitive changes).
+/// Checks the current password of a signed-in user (for sensitive changes). Guesses count in
+/// the sign-in backoff of the (account, address) pair, so a stolen session cookie is not an
+/// unlimited password oracle.
 async fn confirm_password(
     flow: &Flow<'_>,
     tx: &mut db::Tx,
@@ -81,17 +86,25 @@ async fn confirm_password(
     let user = users::find_by_id(tx, id)
         .await?
         .ok_or(AppError::Unauthorized)?;
+    let (redis, ip) = (&flow.state.redis, flow.ip_key());
+    ratelimit::check_sign_in(redis, &user.email, &ip).await?;
     match flow
         .state
         .passwords
         .verify(password, Some(&user.password_hash))
         .await?
     {
-        Verdict::Right { .. } => Ok(user),
-        Verdict::Wrong => Err(AppError::invalid(
-            "current_password",
-            "Your current password is not right.",
-        )),
+        Verdict::Right { .. } => {
+            ratelimit::cleared_sign_in(redis, &user.email, &ip).await;
+            Ok(user)
+        }
+        Verdict::Wrong => {
+            ratelimit::failed_sign_in(redis, &user.email, &ip).await;
+            Err(AppError::invalid(
+                "current_password",
+                "Your current password is not right.",
+            ))
+        }
     }
 }
 
@@ -268,6 +281,8 @@ pub async fn delete_account(
         .await?;
     users::delete(&mut tx, id).await?;
     tx.commit().await.map_err(DbError::from)?;
+    // Their posts went with the account (ON DELETE CASCADE).
+    PostCache::of(flow.state).invalidate().await;
     sessions::revoke_all(&flow.state.redis, id, None).await?;
     sessions::end(session, &flow.state.redis).await?;
     Ok(())

@@ -1,5 +1,6 @@
 //! Sign-up, email verification (link or code) and resending the verification email.
 use serde_json::json;
+use uuid::Uuid;
 
 use super::{Flow, dead_link, issue_token};
 use crate::{
@@ -7,7 +8,7 @@ use crate::{
     error::AppError,
     ssr::{
         auth::{ratelimit, tokens},
-        db::{outbox, tokens as stored, tokens::Purpose, users},
+        db::{DbError, Tx, outbox, tokens as stored, tokens::Purpose, users},
     },
 };
 
@@ -30,22 +31,7 @@ pub async fn sign_up(flow: &Flow<'_>, email: &str, password: String) -> Result<(
     let mut tx = flow.auth_tx().await?;
     match users::insert(&mut tx, email.as_ref(), &hash).await? {
         Some(user_id) => {
-            let ttl = flow.settings().verify_email_ttl;
-            let minted = issue_token(&mut tx, user_id, Purpose::VerifyEmail, None, ttl).await?;
-            outbox::enqueue(
-                &mut tx,
-                &outbox::OutboxEmail {
-                    kind: outbox::EmailKind::VerifyEmail,
-                    recipient: email.to_string(),
-                    payload: json!({
-                        "link": flow.link("/verify", &minted.token),
-                        "code": minted.code,
-                        "expires_in_hours": ttl.as_secs() / 3600,
-                    }),
-                    idempotency_key: format!("verify:{}", hex_of(&minted.token_hash)),
-                },
-            )
-            .await?;
+            queue_verification(flow, &mut tx, user_id, email.as_ref()).await?;
             flow.audit(
                 &mut tx,
                 "user.signed_up",
@@ -165,22 +151,7 @@ pub async fn resend(flow: &Flow<'_>, email: &str) -> Result<(), AppError> {
     if let Some(user) = users::find_by_email(&mut tx, email.as_ref()).await?
         && user.email_confirmed_at.is_none()
     {
-        let ttl = flow.settings().verify_email_ttl;
-        let minted = issue_token(&mut tx, user.id, Purpose::VerifyEmail, None, ttl).await?;
-        outbox::enqueue(
-            &mut tx,
-            &outbox::OutboxEmail {
-                kind: outbox::EmailKind::VerifyEmail,
-                recipient: user.email.clone(),
-                payload: json!({
-                    "link": flow.link("/verify", &minted.token),
-                    "code": minted.code,
-                    "expires_in_hours": ttl.as_secs() / 3600,
-                }),
-                idempotency_key: format!("verify:{}", hex_of(&minted.token_hash)),
-            },
-        )
-        .await?;
+        queue_verification(flow, &mut tx, user.id, &user.email).await?;
         flow.audit(
             &mut tx,
             "user.verification_resent",
@@ -192,6 +163,33 @@ pub async fn resend(flow: &Flow<'_>, email: &str) -> Result<(), AppError> {
     }
     tx.commit().await.map_err(crate::ssr::db::DbError::from)?;
     Ok(())
+}
+
+/// Mints a new verification token for the user (spending any earlier one) and queues the
+/// email carrying its link and code, in the caller's `auth_service` transaction. Used by
+/// sign-up, the public "send it again", and an admin's resend.
+pub(crate) async fn queue_verification(
+    flow: &Flow<'_>,
+    tx: &mut Tx,
+    user_id: Uuid,
+    email: &str,
+) -> Result<(), DbError> {
+    let ttl = flow.settings().verify_email_ttl;
+    let minted = issue_token(tx, user_id, Purpose::VerifyEmail, None, ttl).await?;
+    outbox::enqueue(
+        tx,
+        &outbox::OutboxEmail {
+            kind: outbox::EmailKind::VerifyEmail,
+            recipient: email.to_string(),
+            payload: json!({
+                "link": flow.link("/verify", &minted.token),
+                "code": minted.code,
+                "expires_in_hours": ttl.as_secs() / 3600,
+            }),
+            idempotency_key: format!("verify:{}", hex_of(&minted.token_hash)),
+        },
+    )
+    .await
 }
 
 pub(super) fn hex_of(bytes: &[u8]) -> String {

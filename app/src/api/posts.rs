@@ -1,0 +1,153 @@
+//! Server functions of the posts pages and of the posts moderation page. Writes answer with a
+//! redirect, so plain form posts (before the wasm loads) land on the right page too.
+use leptos::prelude::*;
+
+use crate::{
+    domain::post::{EditablePost, PostPage, PostRow, PostView, RowPage},
+    error::AppError,
+};
+
+#[cfg(feature = "ssr")]
+use crate::{
+    domain::PostStatus,
+    ssr::{posts, serve},
+};
+
+/// `next` if it is a local path, else `fallback` (never another host).
+pub fn local_or(next: Option<&str>, fallback: String) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
+        _ => fallback,
+    }
+}
+
+/// The form's hidden `id`, as a post id.
+#[cfg(feature = "ssr")]
+fn post_id(id: &str) -> Result<uuid::Uuid, AppError> {
+    id.trim().parse().map_err(|_| AppError::NotFound)
+}
+
+/// Page `page` (from 1) of published posts, newest first.
+#[server(endpoint = "posts/list")]
+pub async fn list_posts(#[server(default)] page: Option<u32>) -> Result<PostPage, AppError> {
+    serve(async |ctx| posts::list(&ctx.state, page.unwrap_or(1)).await).await
+}
+
+#[server(endpoint = "posts/get")]
+pub async fn get_post(slug: String) -> Result<PostView, AppError> {
+    serve(async |ctx| posts::get(&ctx.state, &ctx.actor, &slug).await).await
+}
+
+/// The signed-in user's posts, drafts included.
+#[server(endpoint = "posts/mine")]
+pub async fn my_posts() -> Result<Vec<PostRow>, AppError> {
+    serve(async |ctx| posts::mine(&ctx.state, &ctx.actor).await).await
+}
+
+#[server(endpoint = "posts/editable")]
+pub async fn post_for_editing(slug: String) -> Result<EditablePost, AppError> {
+    serve(async |ctx| posts::editable(&ctx.state, &ctx.actor, &slug).await).await
+}
+
+/// The body rendered and sanitized exactly as the post page will show it.
+#[server(endpoint = "posts/preview")]
+pub async fn preview_post(body: String) -> Result<String, AppError> {
+    serve(async |_ctx| posts::preview(&body)).await
+}
+
+/// `intent`: `publish`, or anything else for a draft.
+#[server(endpoint = "posts/create")]
+pub async fn create_post(
+    title: String,
+    body: String,
+    #[server(default)] intent: Option<String>,
+) -> Result<(), AppError> {
+    serve(async |ctx| {
+        let status = match intent.as_deref() {
+            Some("publish") => PostStatus::Published,
+            _ => PostStatus::Draft,
+        };
+        let slug = posts::create(&ctx.state, &ctx.actor, &title, &body, status).await?;
+        leptos_axum::redirect(&format!("/posts/{slug}?saved={}", status.as_str()));
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "posts/update")]
+pub async fn update_post(id: String, title: String, body: String) -> Result<(), AppError> {
+    serve(async |ctx| {
+        let slug = posts::update(&ctx.state, &ctx.actor, post_id(&id)?, &title, &body).await?;
+        leptos_axum::redirect(&format!("/posts/{slug}?saved=edited"));
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "posts/publish")]
+pub async fn publish_post(
+    id: String,
+    #[server(default)] next: Option<String>,
+) -> Result<(), AppError> {
+    serve(async |ctx| {
+        let slug =
+            posts::set_status(&ctx.state, &ctx.actor, post_id(&id)?, PostStatus::Published).await?;
+        let to = local_or(next.as_deref(), format!("/posts/{slug}?saved=published"));
+        leptos_axum::redirect(&to);
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "posts/unpublish")]
+pub async fn unpublish_post(
+    id: String,
+    #[server(default)] next: Option<String>,
+) -> Result<(), AppError> {
+    serve(async |ctx| {
+        let slug =
+            posts::set_status(&ctx.state, &ctx.actor, post_id(&id)?, PostStatus::Draft).await?;
+        let to = local_or(next.as_deref(), format!("/posts/{slug}?saved=unpublished"));
+        leptos_axum::redirect(&to);
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "posts/delete")]
+pub async fn delete_post(id: String) -> Result<(), AppError> {
+    serve(async |ctx| {
+        posts::delete(&ctx.state, &ctx.actor, post_id(&id)?).await?;
+        leptos_axum::redirect("/posts/mine?saved=deleted");
+        Ok(())
+    })
+    .await
+}
+
+/// Every post, drafts included (admins only: 403 otherwise, and RLS besides).
+#[server(endpoint = "admin/posts/list")]
+pub async fn moderation_posts(#[server(default)] page: Option<u32>) -> Result<RowPage, AppError> {
+    serve(async |ctx| posts::moderation_list(&ctx.state, &ctx.actor, page.unwrap_or(1)).await).await
+}
+
+#[server(endpoint = "admin/posts/unpublish")]
+pub async fn moderate_unpublish(id: String) -> Result<(), AppError> {
+    serve(async |ctx| {
+        let what = posts::Moderation::Unpublish;
+        posts::moderate(&ctx.state, &ctx.actor, &ctx.client, post_id(&id)?, what).await?;
+        leptos_axum::redirect("/admin/posts?saved=unpublished");
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "admin/posts/delete")]
+pub async fn moderate_delete(id: String) -> Result<(), AppError> {
+    serve(async |ctx| {
+        let what = posts::Moderation::Delete;
+        posts::moderate(&ctx.state, &ctx.actor, &ctx.client, post_id(&id)?, what).await?;
+        leptos_axum::redirect("/admin/posts?saved=deleted");
+        Ok(())
+    })
+    .await
+}

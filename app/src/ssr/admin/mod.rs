@@ -1,0 +1,97 @@
+//! The admin area's actions. Who is an admin is the database's call: every action opens its
+//! transaction with `begin_as`, which runs it as `admin` only when the caller's profile says
+//! so (and they are not banned), and the queries in `db::admin` only work for that role. The
+//! check here turns a refusal into a clean 403 before any query; it is never the only guard.
+//!
+//! Every change is recorded in `auth.audit_log` in the same transaction as the change, inserted
+//! *as the admin*: the log's policy requires `actor_id = auth.uid()`, so an entry cannot name
+//! anyone but the admin who really acted. Redis (sessions) follows after the commit.
+pub mod records;
+pub mod users;
+
+use uuid::Uuid;
+
+use super::{
+    auth::Actor,
+    db::{self, DbError, Tx, admin as queries},
+    state::AppState,
+};
+use crate::{api::auth::Viewer, error::AppError};
+
+/// An open transaction the database runs as `admin`, and the admin's user id.
+pub struct AdminTx {
+    pub tx: Tx,
+    pub admin: Uuid,
+}
+
+/// Opens the request transaction and makes sure the database made it an admin one;
+/// anyone else (anonymous, a user, a banned or demoted admin) gets [`AppError::Forbidden`].
+pub async fn begin_admin(state: &AppState, actor: &Actor) -> Result<AdminTx, AppError> {
+    let Some(admin) = actor.user_id() else {
+        return Err(AppError::Forbidden);
+    };
+    let mut tx = db::begin_as(&state.db, actor).await?;
+    if !queries::is_admin(&mut tx).await? {
+        return Err(AppError::Forbidden);
+    }
+    Ok(AdminTx { tx, admin })
+}
+
+impl AdminTx {
+    pub async fn commit(self) -> Result<(), AppError> {
+        self.tx.commit().await.map_err(DbError::from)?;
+        Ok(())
+    }
+}
+
+/// Who is looking, for the header: signed in (from the session) and admin (from the role the
+/// database gives this request, not from anything the session remembers). Never fails: a
+/// database hiccup only hides the admin link.
+pub async fn viewer(state: &AppState, actor: &Actor) -> Viewer {
+    if actor.user_id().is_none() {
+        return Viewer::default();
+    }
+    let admin = async {
+        let mut tx = db::begin_as(&state.db, actor).await?;
+        let admin = queries::is_admin(&mut tx).await?;
+        tx.commit().await?;
+        Ok::<_, DbError>(admin)
+    }
+    .await
+    .unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "could not tell whether the viewer is an admin");
+        false
+    });
+    Viewer {
+        signed_in: true,
+        admin,
+    }
+}
+
+/// A keyset cursor from the URL; a malformed one is the caller's mistake.
+fn cursor<T: std::str::FromStr>(
+    after: Option<&str>,
+) -> Result<Option<(chrono::DateTime<chrono::Utc>, T)>, AppError> {
+    match after.map(str::trim).filter(|a| !a.is_empty()) {
+        None => Ok(None),
+        Some(a) => crate::domain::admin::decode_cursor(a)
+            .map(Some)
+            .ok_or_else(|| AppError::invalid("after", "That page link is not valid.")),
+    }
+}
+
+/// One more row than a page is fetched, to know whether there is a next page.
+fn page_limit() -> i64 {
+    i64::try_from(crate::domain::admin::PAGE_SIZE).unwrap_or(25) + 1
+}
+
+/// Cuts `rows` to a page and returns the next page's cursor when there were more.
+fn paginate<R>(rows: &mut Vec<R>, cursor_of: impl Fn(&R) -> String) -> Option<String> {
+    let size = crate::domain::admin::PAGE_SIZE;
+    if rows.len() > size {
+        rows.truncate(size);
+        rows.last().map(cursor_of)
+    } else {
+        None
+    }
+}

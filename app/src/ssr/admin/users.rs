@@ -1,0 +1,222 @@
+//! Users: list and search, the detail page, and what an admin can do to an account (role,
+//! ban, unban, sign out everywhere, resend the verification email).
+//!
+//! A role change or a ban takes effect in the database on the target's very next request
+//! (`auth.effective_role` reads the profile and `banned_until` every time). On top of that,
+//! both sign the target out everywhere after the commit: a ban must end their sessions at
+//! once, and a session id that existed before a privilege change must not carry the new
+//! privilege (we cannot rotate the id of a session we do not hold, so we end it; the next
+//! sign-in issues a fresh one). If Redis fails at that point the change still stands and is
+//! enforced by Postgres; the failure is logged.
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{AdminTx, begin_admin, cursor, page_limit, paginate};
+use crate::{
+    domain::admin::{BanDuration, Role, UserDetail, UserPage, actions, encode_cursor},
+    error::AppError,
+    ssr::{
+        auth::{Actor, flows::Flow, flows::signup::queue_verification, ratelimit, sessions},
+        db::{DbError, admin as queries, admin::AuditFilter, admin::UserSearch},
+    },
+};
+
+/// How many audit entries the detail page shows.
+const RECENT_ENTRIES: i64 = 20;
+
+#[tracing::instrument(name = "admin.list_users", skip_all)]
+pub async fn list(
+    flow: &Flow<'_>,
+    actor: &Actor,
+    q: &str,
+    after: Option<&str>,
+) -> Result<UserPage, AppError> {
+    let after = cursor::<Uuid>(after)?;
+    let mut a = begin_admin(flow.state, actor).await?;
+    let mut users =
+        queries::list_users(&mut a.tx, &UserSearch::parse(q), after, page_limit()).await?;
+    a.commit().await?;
+    let next = paginate(&mut users, |u| encode_cursor(u.created_at, u.id));
+    Ok(UserPage { users, next })
+}
+
+#[tracing::instrument(name = "admin.user_detail", skip_all, fields(target = %id))]
+pub async fn detail(flow: &Flow<'_>, actor: &Actor, id: Uuid) -> Result<UserDetail, AppError> {
+    let mut a = begin_admin(flow.state, actor).await?;
+    let user = queries::find_user(&mut a.tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let filter = AuditFilter {
+        involving: Some(id),
+        ..AuditFilter::default()
+    };
+    let recent = queries::audit_entries(&mut a.tx, &filter, None, RECENT_ENTRIES).await?;
+    let is_self = a.admin == id;
+    a.commit().await?;
+    let sessions = sessions::list(&flow.state.redis, id, None).await.ok();
+    Ok(UserDetail {
+        user,
+        recent,
+        sessions,
+        is_self,
+    })
+}
+
+/// Refuses an admin's role change or ban of their own account: one click must not lock the
+/// last admin out.
+fn not_self(a: &AdminTx, target: Uuid, field: &str, what: &str) -> Result<(), AppError> {
+    if a.admin == target {
+        return Err(AppError::invalid(
+            field,
+            format!("You cannot {what} your own account. Ask another admin."),
+        ));
+    }
+    Ok(())
+}
+
+/// Signs the target out everywhere after a committed change the database already enforces.
+async fn end_sessions_after(flow: &Flow<'_>, target: Uuid, why: &str) {
+    if let Err(e) = sessions::revoke_all(&flow.state.redis, target, None).await {
+        tracing::error!(error = ?e, %target, why, "could not sign the user out everywhere");
+    }
+}
+
+#[tracing::instrument(name = "admin.set_role", skip_all, fields(target = %target))]
+pub async fn set_role(
+    flow: &Flow<'_>,
+    actor: &Actor,
+    target: Uuid,
+    role: &str,
+) -> Result<(), AppError> {
+    let role = Role::parse(role).map_err(|m| AppError::invalid("role", m))?;
+    let mut a = begin_admin(flow.state, actor).await?;
+    not_self(&a, target, "role", "change the role of")?;
+    let before = queries::set_role(&mut a.tx, target, role)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if before == role.as_str() {
+        return a.commit().await;
+    }
+    flow.audit(
+        &mut a.tx,
+        actions::ROLE_CHANGED,
+        Some(a.admin),
+        Some(target),
+        json!({ "from": before, "to": role.as_str() }),
+    )
+    .await?;
+    a.commit().await?;
+    end_sessions_after(flow, target, "role changed").await;
+    Ok(())
+}
+
+#[tracing::instrument(name = "admin.ban", skip_all, fields(target = %target))]
+pub async fn ban(
+    flow: &Flow<'_>,
+    actor: &Actor,
+    target: Uuid,
+    duration: &str,
+) -> Result<(), AppError> {
+    let duration = BanDuration::parse(duration).map_err(|m| AppError::invalid("duration", m))?;
+    let mut a = begin_admin(flow.state, actor).await?;
+    not_self(&a, target, "duration", "ban")?;
+    let until = queries::ban(&mut a.tx, target, duration.seconds())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    flow.audit(
+        &mut a.tx,
+        actions::USER_BANNED,
+        Some(a.admin),
+        Some(target),
+        json!({ "duration": duration.as_str(), "until": until }),
+    )
+    .await?;
+    a.commit().await?;
+    end_sessions_after(flow, target, "banned").await;
+    Ok(())
+}
+
+#[tracing::instrument(name = "admin.unban", skip_all, fields(target = %target))]
+pub async fn unban(flow: &Flow<'_>, actor: &Actor, target: Uuid) -> Result<(), AppError> {
+    let mut a = begin_admin(flow.state, actor).await?;
+    if !queries::unban(&mut a.tx, target).await? {
+        return Err(AppError::NotFound);
+    }
+    flow.audit(
+        &mut a.tx,
+        actions::USER_UNBANNED,
+        Some(a.admin),
+        Some(target),
+        json!({}),
+    )
+    .await?;
+    a.commit().await
+}
+
+/// Ends every session of the target; returns how many were live.
+#[tracing::instrument(name = "admin.sign_out_everywhere", skip_all, fields(target = %target))]
+pub async fn sign_out_everywhere(
+    flow: &Flow<'_>,
+    actor: &Actor,
+    target: Uuid,
+) -> Result<usize, AppError> {
+    let mut a = begin_admin(flow.state, actor).await?;
+    if queries::find_user(&mut a.tx, target).await?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    // The action itself is in Redis; its record commits right after it.
+    let ended = sessions::revoke_all(&flow.state.redis, target, None).await?;
+    flow.audit(
+        &mut a.tx,
+        actions::SESSIONS_REVOKED,
+        Some(a.admin),
+        Some(target),
+        json!({ "sessions": ended }),
+    )
+    .await?;
+    a.commit().await?;
+    Ok(ended)
+}
+
+/// Sends a fresh verification email, the same one "send it again" sends, to an account that
+/// has not confirmed its address. The admin transaction is the gate (a non-admin cannot read
+/// the user); the token, the email and its audit entry are then written together as
+/// `auth_service`, which owns tokens and the outbox.
+#[tracing::instrument(name = "admin.resend_verification", skip_all, fields(target = %target))]
+pub async fn resend_verification(
+    flow: &Flow<'_>,
+    actor: &Actor,
+    target: Uuid,
+) -> Result<(), AppError> {
+    let mut a = begin_admin(flow.state, actor).await?;
+    let user = queries::find_user(&mut a.tx, target)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let admin = a.admin;
+    a.commit().await?;
+    if user.email_confirmed_at.is_some() {
+        return Err(AppError::invalid(
+            "resend",
+            "This address is already confirmed.",
+        ));
+    }
+    // The same per-address limit as the public form: an admin's clicks cannot flood an inbox.
+    ratelimit::hit(
+        &flow.state.redis,
+        &ratelimit::RESEND_PER_ACCOUNT,
+        &user.email,
+    )
+    .await?;
+    let mut tx = flow.auth_tx().await?;
+    queue_verification(flow, &mut tx, target, &user.email).await?;
+    flow.audit(
+        &mut tx,
+        actions::VERIFICATION_RESENT,
+        Some(admin),
+        Some(target),
+        json!({}),
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}

@@ -1,0 +1,245 @@
+//! `public.posts`, read and written as the request's actor. RLS decides: everyone reads
+//! published posts, authors everything of their own, admins everything. A write that RLS
+//! refuses touches zero rows, which these functions report as `None` / `false`.
+use chrono::{DateTime, Utc};
+use sqlx::Acquire as _;
+use uuid::Uuid;
+
+use super::{DbError, Tx};
+use crate::domain::{
+    Author, PostBody, PostStatus, PostTitle, Slug,
+    post::{PostRow as RowView, SLUG_MAX},
+};
+
+/// A post with its author's public profile fields.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Post {
+    pub id: Uuid,
+    pub author_id: Uuid,
+    pub author_username: String,
+    pub author_display_name: Option<String>,
+    pub slug: String,
+    pub title: String,
+    pub body: String,
+    pub status: String,
+    pub published_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Post {
+    pub fn author(&self) -> Author {
+        Author {
+            id: self.author_id,
+            username: self.author_username.clone(),
+            display_name: self.author_display_name.clone(),
+        }
+    }
+
+    pub fn status(&self) -> PostStatus {
+        PostStatus::from_db(&self.status)
+    }
+
+    pub fn row(&self) -> RowView {
+        RowView {
+            id: self.id,
+            slug: self.slug.clone(),
+            title: self.title.clone(),
+            status: self.status(),
+            author: self.author(),
+            published_at: self.published_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+const SELECT: &str = "select p.id, p.author_id, a.username as author_username, \
+            a.display_name as author_display_name, p.slug, p.title, p.body, p.status, \
+            p.published_at, p.updated_at \
+       from public.posts p join public.profiles a on a.id = p.author_id";
+
+/// Published posts, newest first (ties broken by id so pages never overlap).
+pub async fn published_page(tx: &mut Tx, limit: i64, offset: i64) -> Result<Vec<Post>, DbError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} where p.status = 'published' \
+         order by p.published_at desc, p.id desc limit $1 offset $2"
+    )))
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// A published post. The status is filtered here too, not only by RLS: this feeds the cache.
+pub async fn published_by_slug(tx: &mut Tx, slug: &str) -> Result<Option<Post>, DbError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} where p.slug = $1 and p.status = 'published'"
+    )))
+    .bind(slug)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Any post the actor may see.
+pub async fn by_slug(tx: &mut Tx, slug: &str) -> Result<Option<Post>, DbError> {
+    Ok(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where p.slug = $1")))
+            .bind(slug)
+            .fetch_optional(&mut **tx)
+            .await?,
+    )
+}
+
+pub async fn by_id(tx: &mut Tx, id: Uuid) -> Result<Option<Post>, DbError> {
+    Ok(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where p.id = $1")))
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?,
+    )
+}
+
+/// The author's posts, drafts included, most recently changed first.
+pub async fn by_author(tx: &mut Tx, author: Uuid) -> Result<Vec<Post>, DbError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} where p.author_id = $1 order by p.updated_at desc, p.id desc"
+    )))
+    .bind(author)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// Every post the actor may see, most recently changed first (the moderation list).
+pub async fn all_page(tx: &mut Tx, limit: i64, offset: i64) -> Result<Vec<Post>, DbError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} order by p.updated_at desc, p.id desc limit $1 offset $2"
+    )))
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+pub struct NewPost<'a> {
+    pub author_id: Uuid,
+    pub title: &'a PostTitle,
+    pub body: &'a PostBody,
+    pub status: PostStatus,
+}
+
+/// Numbered slugs tried before a random suffix.
+const SLUG_TRIES: u32 = 20;
+
+/// Inserts the post under `base`, or `base-2`, `base-3`, … when the slug is taken (the unique
+/// constraint sees every post, drafts of others included, which no query here can). Each try
+/// runs in a savepoint, so a collision does not abort the transaction.
+pub async fn insert(tx: &mut Tx, post: &NewPost<'_>, base: &Slug) -> Result<(Uuid, Slug), DbError> {
+    debug_assert!(base.as_ref().len() <= SLUG_MAX);
+    let mut slug = base.clone();
+    for n in 2..=SLUG_TRIES + 1 {
+        let mut savepoint = tx.begin().await?;
+        let inserted = sqlx::query_scalar(
+            "insert into public.posts (author_id, slug, title, body, status) \
+             values ($1, $2, $3, $4, $5) returning id",
+        )
+        .bind(post.author_id)
+        .bind(slug.as_ref())
+        .bind(post.title.as_ref())
+        .bind(post.body.as_ref())
+        .bind(post.status.as_str())
+        .fetch_one(&mut *savepoint)
+        .await
+        .map_err(DbError::from);
+        match inserted {
+            Ok(id) => {
+                savepoint.commit().await?;
+                return Ok((id, slug));
+            }
+            Err(DbError::Conflict(constraint)) if constraint == "posts_slug_key" => {
+                savepoint.rollback().await?;
+                slug = if n <= SLUG_TRIES {
+                    base.with_suffix(n)
+                } else {
+                    base.with_random_suffix()
+                };
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(DbError::Conflict("posts_slug_key".into()))
+}
+
+/// What a write changed, for the caller's cache invalidation and redirect.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Changed {
+    pub slug: String,
+    pub author_id: Uuid,
+    pub title: String,
+    pub status: String,
+}
+
+impl Changed {
+    pub fn status(&self) -> PostStatus {
+        PostStatus::from_db(&self.status)
+    }
+}
+
+/// New title and body. `None`: no such post, or RLS refused.
+pub async fn update_content(
+    tx: &mut Tx,
+    id: Uuid,
+    title: &PostTitle,
+    body: &PostBody,
+) -> Result<Option<Changed>, DbError> {
+    Ok(sqlx::query_as(
+        "update public.posts set title = $2, body = $3 where id = $1 \
+         returning slug, author_id, title, status",
+    )
+    .bind(id)
+    .bind(title.as_ref())
+    .bind(body.as_ref())
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Publishes or unpublishes (the trigger keeps `published_at` in step).
+pub async fn set_status(
+    tx: &mut Tx,
+    id: Uuid,
+    status: PostStatus,
+) -> Result<Option<Changed>, DbError> {
+    Ok(sqlx::query_as(
+        "update public.posts set status = $2 where id = $1 \
+         returning slug, author_id, title, status",
+    )
+    .bind(id)
+    .bind(status.as_str())
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Deletes a post; the returned status is the one it had.
+pub async fn delete(tx: &mut Tx, id: Uuid) -> Result<Option<Changed>, DbError> {
+    Ok(sqlx::query_as(
+        "delete from public.posts where id = $1 returning slug, author_id, title, status",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Whether the actor can see the post at all (to tell "not yours" from "no such post").
+pub async fn visible(tx: &mut Tx, id: Uuid) -> Result<bool, DbError> {
+    Ok(
+        sqlx::query_scalar("select exists (select 1 from public.posts where id = $1)")
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?,
+    )
+}
+
+/// Whether this transaction runs as `admin` (what the database derived from the profile).
+pub async fn is_admin(tx: &mut Tx) -> Result<bool, DbError> {
+    Ok(sqlx::query_scalar("select auth.is_admin()")
+        .fetch_one(&mut **tx)
+        .await?)
+}

@@ -1,0 +1,339 @@
+//! Posts for the server functions: public reads through the cache (loaded as `anon`), the
+//! rest as the request's actor, and every write in one transaction followed, after the commit,
+//! by the cache's invalidation.
+use uuid::Uuid;
+
+use super::{
+    auth::{Actor, ClientMeta},
+    cache::{Entry, PostCache},
+    db::{self, DbError, Tx, audit, posts},
+    markdown,
+    state::AppState,
+};
+use crate::{
+    domain::{
+        PostBody, PostStatus, PostTitle, Slug,
+        post::{
+            EditablePost, PAGE_SIZE, PostPage, PostRow, PostSummary, PostView, RenderedPost,
+            RowPage,
+        },
+    },
+    error::AppError,
+};
+
+/// Characters of body text shown on list pages.
+const EXCERPT_CHARS: usize = 240;
+/// Pages beyond this are refused (offsets that large only cost the database).
+const MAX_PAGE: u32 = 10_000;
+
+fn require_user(actor: &Actor) -> Result<Uuid, AppError> {
+    actor.user_id().ok_or(AppError::Unauthorized)
+}
+
+async fn commit(tx: Tx) -> Result<(), AppError> {
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
+fn render(post: &posts::Post) -> RenderedPost {
+    RenderedPost {
+        id: post.id,
+        slug: post.slug.clone(),
+        title: post.title.clone(),
+        html: markdown::render(&post.body),
+        author: post.author(),
+        status: post.status(),
+        published_at: post.published_at,
+        updated_at: post.updated_at,
+    }
+}
+
+/// Page `page` (from 1) of the public list. The same for every reader, so cached.
+#[tracing::instrument(name = "posts.list", skip(state))]
+pub async fn list(state: &AppState, page: u32) -> Result<PostPage, AppError> {
+    let page = page.clamp(1, MAX_PAGE);
+    let cached = PostCache::of(state)
+        .get_or_load(Entry::Page(page), || load_page(state, page))
+        .await?;
+    Ok(cached.unwrap_or(PostPage {
+        page,
+        posts: Vec::new(),
+        has_next: false,
+    }))
+}
+
+/// Loads a list page as `anon`. An empty page past the first is not worth caching.
+async fn load_page(state: &AppState, page: u32) -> Result<Option<PostPage>, AppError> {
+    let size = i64::from(PAGE_SIZE);
+    let mut tx = db::begin_as(&state.db, &Actor::Anon).await?;
+    let mut rows = posts::published_page(&mut tx, size + 1, i64::from(page - 1) * size).await?;
+    commit(tx).await?;
+    let has_next = rows.len() as i64 > size;
+    rows.truncate(PAGE_SIZE as usize);
+    if rows.is_empty() && page > 1 {
+        return Ok(None);
+    }
+    let posts = rows
+        .iter()
+        .map(|p| PostSummary {
+            slug: p.slug.clone(),
+            title: p.title.clone(),
+            excerpt: markdown::excerpt(&p.body, EXCERPT_CHARS),
+            author: p.author(),
+            published_at: p.published_at,
+        })
+        .collect();
+    Ok(Some(PostPage {
+        page,
+        posts,
+        has_next,
+    }))
+}
+
+/// A published post as `anon` sees it; this is what the cache holds.
+async fn load_published(state: &AppState, slug: &str) -> Result<Option<RenderedPost>, AppError> {
+    let mut tx = db::begin_as(&state.db, &Actor::Anon).await?;
+    let post = posts::published_by_slug(&mut tx, slug).await?;
+    commit(tx).await?;
+    Ok(post.as_ref().map(render))
+}
+
+/// The post page. Published posts come from the cache; anything else the reader may see (their
+/// own draft, or any draft for an admin) is read as the reader, uncached.
+#[tracing::instrument(name = "posts.get", skip(state, actor), fields(user_id = ?actor.user_id()))]
+pub async fn get(state: &AppState, actor: &Actor, slug: &str) -> Result<PostView, AppError> {
+    let slug = Slug::parse(slug).map_err(|_| AppError::NotFound)?;
+    let public = PostCache::of(state)
+        .get_or_load(Entry::Post(slug.as_ref()), || {
+            load_published(state, slug.as_ref())
+        })
+        .await?;
+    let post = match (public, actor.user_id()) {
+        (Some(post), _) => post,
+        (None, None) => return Err(AppError::NotFound),
+        (None, Some(_)) => {
+            let mut tx = db::begin_as(&state.db, actor).await?;
+            let post = posts::by_slug(&mut tx, slug.as_ref()).await?;
+            commit(tx).await?;
+            post.as_ref().map(render).ok_or(AppError::NotFound)?
+        }
+    };
+    let can_edit = actor.user_id() == Some(post.author.id);
+    Ok(PostView { post, can_edit })
+}
+
+/// The signed-in user's posts, drafts included.
+pub async fn mine(state: &AppState, actor: &Actor) -> Result<Vec<PostRow>, AppError> {
+    let id = require_user(actor)?;
+    let mut tx = db::begin_as(&state.db, actor).await?;
+    let rows = posts::by_author(&mut tx, id).await?;
+    commit(tx).await?;
+    Ok(rows.iter().map(posts::Post::row).collect())
+}
+
+/// A post with its markdown, for its author's edit form.
+pub async fn editable(
+    state: &AppState,
+    actor: &Actor,
+    slug: &str,
+) -> Result<EditablePost, AppError> {
+    let id = require_user(actor)?;
+    let slug = Slug::parse(slug).map_err(|_| AppError::NotFound)?;
+    let mut tx = db::begin_as(&state.db, actor).await?;
+    let post = posts::by_slug(&mut tx, slug.as_ref()).await?;
+    commit(tx).await?;
+    let post = post.ok_or(AppError::NotFound)?;
+    if post.author_id != id {
+        return Err(AppError::Forbidden);
+    }
+    Ok(EditablePost {
+        id: post.id,
+        slug: post.slug,
+        title: post.title,
+        body: post.body,
+        status: PostStatus::from_db(&post.status),
+    })
+}
+
+/// The markdown as the post page would show it.
+pub fn preview(body: &str) -> Result<String, AppError> {
+    let body = PostBody::parse(body).map_err(|m| AppError::invalid("body", m))?;
+    Ok(markdown::render(body.as_ref()))
+}
+
+fn parse(title: &str, body: &str) -> Result<(PostTitle, PostBody), AppError> {
+    let title = PostTitle::parse(title).map_err(|m| AppError::invalid("title", m))?;
+    let body = PostBody::parse(body).map_err(|m| AppError::invalid("body", m))?;
+    Ok((title, body))
+}
+
+/// Creates a post for the signed-in user; returns its slug.
+#[tracing::instrument(name = "posts.create", skip_all, fields(user_id = ?actor.user_id()))]
+pub async fn create(
+    state: &AppState,
+    actor: &Actor,
+    title: &str,
+    body: &str,
+    status: PostStatus,
+) -> Result<Slug, AppError> {
+    let author_id = require_user(actor)?;
+    let (title, body) = parse(title, body)?;
+    let mut tx = db::begin_as(&state.db, actor).await?;
+    let new = posts::NewPost {
+        author_id,
+        title: &title,
+        body: &body,
+        status,
+    };
+    let (_, slug) = posts::insert(&mut tx, &new, &Slug::from_title(&title)).await?;
+    commit(tx).await?;
+    if status == PostStatus::Published {
+        PostCache::of(state).invalidate().await;
+    }
+    Ok(slug)
+}
+
+/// After a write touched no row: the post is either invisible to the actor or not theirs.
+async fn refusal(mut tx: Tx, id: Uuid) -> AppError {
+    match posts::visible(&mut tx, id).await {
+        Ok(true) => AppError::Forbidden,
+        Ok(false) => AppError::NotFound,
+        Err(e) => e.into(),
+    }
+}
+
+/// Invalidates the cache if the post is, or was, public.
+async fn settle(
+    state: &AppState,
+    tx: Tx,
+    id: Uuid,
+    changed: Option<posts::Changed>,
+    was_public: bool,
+) -> Result<posts::Changed, AppError> {
+    let Some(changed) = changed else {
+        return Err(refusal(tx, id).await);
+    };
+    commit(tx).await?;
+    if was_public || changed.status() == PostStatus::Published {
+        PostCache::of(state).invalidate().await;
+    }
+    Ok(changed)
+}
+
+#[tracing::instrument(name = "posts.update", skip_all, fields(user_id = ?actor.user_id(), post_id = %id))]
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    title: &str,
+    body: &str,
+) -> Result<Slug, AppError> {
+    require_user(actor)?;
+    let (title, body) = parse(title, body)?;
+    let mut tx = db::begin_as(&state.db, actor).await?;
+    let changed = posts::update_content(&mut tx, id, &title, &body).await?;
+    let changed = settle(state, tx, id, changed, false).await?;
+    Slug::parse(&changed.slug).map_err(|_| AppError::Internal)
+}
+
+#[tracing::instrument(name = "posts.set_status", skip_all, fields(user_id = ?actor.user_id(), post_id = %id))]
+pub async fn set_status(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    status: PostStatus,
+) -> Result<Slug, AppError> {
+    require_user(actor)?;
+    let mut tx = db::begin_as(&state.db, actor).await?;
+    let changed = posts::set_status(&mut tx, id, status).await?;
+    // Unpublishing makes a public post private: always invalidate.
+    let changed = settle(state, tx, id, changed, true).await?;
+    Slug::parse(&changed.slug).map_err(|_| AppError::Internal)
+}
+
+#[tracing::instrument(name = "posts.delete", skip_all, fields(user_id = ?actor.user_id(), post_id = %id))]
+pub async fn delete(state: &AppState, actor: &Actor, id: Uuid) -> Result<(), AppError> {
+    require_user(actor)?;
+    let mut tx = db::begin_as(&state.db, actor).await?;
+    let changed = posts::delete(&mut tx, id).await?;
+    settle(state, tx, id, changed, false).await?;
+    Ok(())
+}
+
+/// Opens a transaction as the actor and checks the database made it `admin`.
+async fn begin_admin(state: &AppState, actor: &Actor) -> Result<Tx, AppError> {
+    require_user(actor)?;
+    let mut tx = db::begin_as(&state.db, actor).await?;
+    if !posts::is_admin(&mut tx).await? {
+        return Err(AppError::Forbidden);
+    }
+    Ok(tx)
+}
+
+/// Every post, drafts included, for the moderation page. Admins only.
+pub async fn moderation_list(
+    state: &AppState,
+    actor: &Actor,
+    page: u32,
+) -> Result<RowPage, AppError> {
+    let page = page.clamp(1, MAX_PAGE);
+    let size = i64::from(PAGE_SIZE) * 2;
+    let mut tx = begin_admin(state, actor).await?;
+    let mut rows = posts::all_page(&mut tx, size + 1, i64::from(page - 1) * size).await?;
+    commit(tx).await?;
+    let has_next = rows.len() as i64 > size;
+    rows.truncate(size as usize);
+    Ok(RowPage {
+        page,
+        rows: rows.iter().map(posts::Post::row).collect(),
+        has_next,
+    })
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Moderation {
+    Unpublish,
+    Delete,
+}
+
+/// An admin unpublishes or deletes any post; recorded in the audit log in the same
+/// transaction.
+#[tracing::instrument(name = "posts.moderate", skip(state, actor, client), fields(user_id = ?actor.user_id()))]
+pub async fn moderate(
+    state: &AppState,
+    actor: &Actor,
+    client: &ClientMeta,
+    id: Uuid,
+    what: Moderation,
+) -> Result<(), AppError> {
+    let mut tx = begin_admin(state, actor).await?;
+    let (changed, action) = match what {
+        Moderation::Unpublish => (
+            posts::set_status(&mut tx, id, PostStatus::Draft).await?,
+            "post.unpublished",
+        ),
+        Moderation::Delete => (posts::delete(&mut tx, id).await?, "post.deleted"),
+    };
+    let Some(changed) = changed else {
+        return Err(AppError::NotFound);
+    };
+    audit::record(
+        &mut tx,
+        &audit::Entry {
+            actor_id: actor.user_id(),
+            target_id: Some(changed.author_id),
+            action,
+            ip: client.ip,
+            user_agent: client.user_agent.as_deref(),
+            details: serde_json::json!({
+                "post_id": id,
+                "slug": changed.slug,
+                "title": changed.title,
+            }),
+        },
+    )
+    .await?;
+    commit(tx).await?;
+    PostCache::of(state).invalidate().await;
+    Ok(())
+}

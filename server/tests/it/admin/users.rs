@@ -1,0 +1,419 @@
+//! Users: search and pagination, and every action on an account, with what it does to the
+//! target's sessions, sign-in and role, and the audit entry it leaves.
+use app::{
+    domain::admin::{UserDetail, UserPage},
+    error::AppError,
+    ssr::db::{ServiceRole, begin_service},
+};
+use uuid::Uuid;
+
+use super::{Browser, PASSWORD, Person, World, audit_of, db_role};
+use crate::mail;
+
+async fn search(admin: &Person, q: &str, after: Option<&str>) -> UserPage {
+    let mut form = vec![("q", q)];
+    form.extend(after.map(|a| ("after", a)));
+    admin.call("/api/admin/users", &form).await.json()
+}
+
+async fn emails(admin: &Person, q: &str) -> Vec<String> {
+    let mut found: Vec<String> = search(admin, q, None)
+        .await
+        .users
+        .into_iter()
+        .map(|u| u.email)
+        .collect();
+    found.sort();
+    found
+}
+
+async fn detail(admin: &Person, id: Uuid) -> UserDetail {
+    admin
+        .call("/api/admin/user", &[("id", &id.to_string())])
+        .await
+        .json()
+}
+
+#[tokio::test]
+async fn users_are_found_by_any_part_of_their_email_or_username_in_any_case() {
+    let w = World::new().await;
+    let admin = w.admin("boss").await;
+    let (ada, ada_email) = w.account("ada-lovelace").await;
+    let (_, grace_email) = w.account("grace-hopper").await;
+
+    assert_eq!(emails(&admin, "LOVELACE").await, vec![ada_email.clone()]);
+    assert_eq!(emails(&admin, "  hopper-").await, vec![grace_email.clone()]);
+    // The username has `_` where the email has `-`: found through the username, and `_` is
+    // not a wildcard.
+    assert_eq!(
+        emails(&admin, "ada_lovelace_").await,
+        vec![ada_email.clone()]
+    );
+    assert!(emails(&admin, "ada_lovelace-").await.is_empty());
+    assert!(emails(&admin, "%").await.is_empty());
+    // A pasted id finds exactly that account.
+    assert_eq!(
+        emails(&admin, &ada.to_string()).await,
+        vec![ada_email.clone()]
+    );
+    let mut everyone = vec![admin.email.clone(), ada_email, grace_email];
+    everyone.sort();
+    assert_eq!(emails(&admin, "@FLOWS.test").await, everyone);
+    assert_eq!(emails(&admin, "").await, everyone);
+}
+
+#[tokio::test]
+async fn the_user_list_pages_newest_first_without_gaps_or_repeats() {
+    let w = World::new().await;
+    let admin = w.admin("pager").await;
+    // Thirty accounts created in one transaction share their created_at: only the id can
+    // order them, which is what the cursor must get right.
+    let mut tx = begin_service(&w.app.pool, ServiceRole::Auth).await.unwrap();
+    // (Not a whole uuid: pasted, that is searched for as an id.)
+    let tag = Uuid::new_v4().simple().to_string()[..12].to_string();
+    sqlx::query(
+        "insert into auth.users (email, password_hash) \
+         select 'bulk' || n || '-' || $1 || '@flows.test', 'x' from generate_series(1, 30) n",
+    )
+    .bind(&tag)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let first = search(&admin, "", None).await;
+    assert_eq!(first.users.len(), 25);
+    let next = first.next.clone().expect("a second page");
+    let second = search(&admin, "", Some(&next)).await;
+    assert_eq!(second.users.len(), 6);
+    assert_eq!(second.next, None);
+
+    let listed: Vec<_> = first.users.iter().chain(&second.users).collect();
+    let mut ids: Vec<Uuid> = listed.iter().map(|u| u.id).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 31, "no repeats");
+    for pair in listed.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        assert!(
+            (a.created_at, a.id) > (b.created_at, b.id),
+            "newest first, then by id: {a:?} before {b:?}"
+        );
+    }
+    assert_eq!(listed[30].id, admin.id, "the admin is the oldest account");
+
+    // Searching pages the same way.
+    let bulk = search(&admin, &tag, None).await;
+    assert_eq!(bulk.users.len(), 25);
+    let rest = search(&admin, &tag, bulk.next.as_deref()).await;
+    assert_eq!(rest.users.len(), 5);
+
+    let bad = admin
+        .call("/api/admin/users", &[("q", ""), ("after", "yesterday")])
+        .await;
+    assert_eq!(bad.field_error().0, "after");
+}
+
+#[tokio::test]
+async fn a_role_change_applies_on_the_targets_next_request_and_ends_their_sessions() {
+    let w = World::new().await;
+    let admin = w.admin("promoter").await;
+    let user = w.user("rising").await;
+    let id = user.id.to_string();
+    assert_eq!(user.browser.role().await, "authenticated");
+    assert_eq!(user.browser.get("/admin").await.status, 403);
+
+    admin
+        .call("/api/admin/set_role", &[("id", &id), ("role", "admin")])
+        .await
+        .assert_redirects_to(&format!("/admin/users/{id}?done=role"));
+    // The database gives their very next request the new role...
+    assert_eq!(db_role(&w, user.id).await, "admin");
+    // ...but not on a session from before the grant: that one is over.
+    assert_eq!(user.browser.role().await, "anon");
+    assert_eq!(w.live_sessions(user.id).await, 0);
+    w.sign_in_directly(&user.browser, user.id).await;
+    assert_eq!(user.browser.role().await, "admin");
+    assert_eq!(user.browser.get("/admin").await.status, 200);
+    assert_eq!(detail(&admin, user.id).await.user.role, "admin");
+
+    // Giving the role it already has changes nothing: no entry, sessions kept.
+    admin
+        .call("/api/admin/set_role", &[("id", &id), ("role", "admin")])
+        .await
+        .assert_redirects_to(&format!("/admin/users/{id}?done=role"));
+    assert_eq!(w.live_sessions(user.id).await, 1);
+
+    admin
+        .call("/api/admin/set_role", &[("id", &id), ("role", "user")])
+        .await
+        .assert_redirects_to(&format!("/admin/users/{id}?done=role"));
+    assert_eq!(db_role(&w, user.id).await, "authenticated");
+    assert_eq!(user.browser.role().await, "anon");
+
+    let changes: Vec<_> = audit_of(&w.app, user.id)
+        .await
+        .into_iter()
+        .filter(|e| e.action == "admin.role_changed")
+        .map(|e| e.details)
+        .collect();
+    assert_eq!(
+        changes,
+        vec![
+            serde_json::json!({"from": "user", "to": "admin"}),
+            serde_json::json!({"from": "admin", "to": "user"}),
+        ]
+    );
+
+    // Bad input, and one's own role, are refused.
+    let bad = admin
+        .call("/api/admin/set_role", &[("id", &id), ("role", "root")])
+        .await;
+    assert_eq!(bad.field_error().0, "role");
+    let own = admin
+        .call(
+            "/api/admin/set_role",
+            &[("id", &admin.id.to_string()), ("role", "user")],
+        )
+        .await;
+    assert_eq!(own.field_error().0, "role");
+    assert_eq!(admin.browser.role().await, "admin");
+    let nobody = admin
+        .call(
+            "/api/admin/set_role",
+            &[("id", &Uuid::new_v4().to_string()), ("role", "admin")],
+        )
+        .await;
+    assert_eq!(nobody.error(), AppError::NotFound);
+}
+
+#[tokio::test]
+async fn a_ban_signs_the_user_out_everywhere_and_sign_in_says_the_account_is_suspended() {
+    let w = World::new().await;
+    let admin = w.admin("judge").await;
+    let user = w.user("troll").await;
+    let phone = Browser::open(&w.app);
+    w.sign_in_directly(&phone, user.id).await;
+    assert_eq!(w.live_sessions(user.id).await, 2);
+    let id = user.id.to_string();
+
+    admin
+        .call("/api/admin/ban", &[("id", &id), ("duration", "1d")])
+        .await
+        .assert_redirects_to(&format!("/admin/users/{id}?done=banned"));
+
+    assert_eq!(w.live_sessions(user.id).await, 0);
+    assert_eq!(user.browser.role().await, "anon");
+    assert_eq!(phone.role().await, "anon");
+    // A session that somehow survived would get nowhere either: the database says anon.
+    assert_eq!(db_role(&w, user.id).await, "anon");
+
+    let elsewhere = Browser::open(&w.app);
+    let refused = elsewhere.sign_in(&user.email, PASSWORD).await;
+    let (field, message) = refused.field_error();
+    assert_eq!(field, "email");
+    assert!(message.contains("suspended"), "{message}");
+    assert_eq!(elsewhere.session_id(), None);
+
+    let shown = detail(&admin, user.id).await.user;
+    assert!(shown.banned);
+    let left = shown.banned_until.unwrap() - chrono::Utc::now();
+    assert!(left > chrono::Duration::hours(23) && left <= chrono::Duration::hours(24));
+
+    let actions: Vec<String> = audit_of(&w.app, user.id)
+        .await
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(
+        actions.ends_with(&[
+            "admin.user_banned".to_string(),
+            "user.sign_in_refused_banned".to_string()
+        ]),
+        "{actions:?}"
+    );
+
+    // Unbanned, they sign in again (the real flow, password and all).
+    admin
+        .call("/api/admin/unban", &[("id", &id)])
+        .await
+        .assert_redirects_to(&format!("/admin/users/{id}?done=unbanned"));
+    assert!(!detail(&admin, user.id).await.user.banned);
+    elsewhere
+        .sign_in(&user.email, PASSWORD)
+        .await
+        .assert_redirects_to("/account");
+    assert_eq!(elsewhere.role().await, "authenticated");
+}
+
+#[tokio::test]
+async fn bans_last_as_long_as_chosen_and_an_admin_cannot_ban_themself() {
+    let w = World::new().await;
+    let admin = w.admin("warden").await;
+    let (user, _) = w.account("lifer").await;
+    let id = user.to_string();
+    admin
+        .call("/api/admin/ban", &[("id", &id), ("duration", "permanent")])
+        .await
+        .assert_redirects_to(&format!("/admin/users/{id}?done=banned"));
+    let until = detail(&admin, user).await.user.banned_until.unwrap();
+    assert!(until - chrono::Utc::now() > chrono::Duration::days(99 * 365));
+
+    admin
+        .call("/api/admin/ban", &[("id", &id), ("duration", "1h")])
+        .await
+        .assert_redirects_to(&format!("/admin/users/{id}?done=banned"));
+    let until = detail(&admin, user).await.user.banned_until.unwrap();
+    assert!(until - chrono::Utc::now() <= chrono::Duration::hours(1));
+
+    let bad = admin
+        .call("/api/admin/ban", &[("id", &id), ("duration", "forever")])
+        .await;
+    assert_eq!(bad.field_error().0, "duration");
+    let own = admin
+        .call(
+            "/api/admin/ban",
+            &[("id", &admin.id.to_string()), ("duration", "1d")],
+        )
+        .await;
+    assert_eq!(own.field_error().0, "duration");
+    assert_eq!(admin.browser.role().await, "admin");
+}
+
+#[tokio::test]
+async fn signing_a_user_out_everywhere_ends_all_their_sessions() {
+    let w = World::new().await;
+    let admin = w.admin("bouncer").await;
+    let user = w.user("roamer").await;
+    let laptop = Browser::open(&w.app);
+    w.sign_in_directly(&laptop, user.id).await;
+
+    admin
+        .call("/api/admin/sign_out", &[("id", &user.id.to_string())])
+        .await
+        .assert_redirects_to(&format!("/admin/users/{}?done=signed-out", user.id));
+    assert_eq!(w.live_sessions(user.id).await, 0);
+    assert_eq!(user.browser.role().await, "anon");
+    assert_eq!(laptop.role().await, "anon");
+    // Signing out is not a ban: they may sign in again at once.
+    w.sign_in_directly(&laptop, user.id).await;
+    assert_eq!(laptop.role().await, "authenticated");
+    let entry = audit_of(&w.app, user.id)
+        .await
+        .into_iter()
+        .find(|e| e.action == "admin.sessions_revoked")
+        .expect("an entry");
+    assert_eq!(entry.details, serde_json::json!({"sessions": 2}));
+}
+
+#[tokio::test]
+async fn an_admin_can_resend_the_verification_email_of_an_unconfirmed_account() {
+    let w = World::new().await;
+    let admin = w.admin("helper").await;
+    let (confirmed, _) = w.account("sure").await;
+    let email = crate::auth_flows::new_email("unsure");
+    let mut tx = begin_service(&w.app.pool, ServiceRole::Auth).await.unwrap();
+    let unconfirmed: Uuid = sqlx::query_scalar(
+        "insert into auth.users (email, password_hash) values ($1, 'x') returning id",
+    )
+    .bind(&email)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert!(mail::kinds(&w.app.pool, &email).await.is_empty());
+
+    let id = unconfirmed.to_string();
+    admin
+        .call("/api/admin/resend", &[("id", &id)])
+        .await
+        .assert_redirects_to(&format!("/admin/users/{id}?done=resent"));
+    assert_eq!(mail::kinds(&w.app.pool, &email).await, vec!["verify_email"]);
+    // The link in it works like the one from sign-up.
+    let token = mail::latest(&w.app.pool, &email, "verify_email")
+        .await
+        .token();
+    Browser::open(&w.app)
+        .call("/api/auth/verify", &[("token", &token)])
+        .await
+        .assert_redirects_to("/signin?verified=1");
+
+    let again = admin.call("/api/admin/resend", &[("id", &id)]).await;
+    assert_eq!(again.field_error().0, "resend");
+    let confirmed = admin
+        .call("/api/admin/resend", &[("id", &confirmed.to_string())])
+        .await;
+    assert_eq!(confirmed.field_error().0, "resend");
+}
+
+#[tokio::test]
+async fn every_admin_action_is_audited_with_actor_target_ip_and_user_agent() {
+    let w = World::new().await;
+    let admin = w.admin("recorder").await;
+    let user = w.user("subject").await;
+    let (unconfirmed, _) = {
+        let email = crate::auth_flows::new_email("pending");
+        let mut tx = begin_service(&w.app.pool, ServiceRole::Auth).await.unwrap();
+        let id: Uuid = sqlx::query_scalar(
+            "insert into auth.users (email, password_hash) values ($1, 'x') returning id",
+        )
+        .bind(&email)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        (id, email)
+    };
+    let id = user.id.to_string();
+    let steps: [(&str, Vec<(&str, &str)>); 5] = [
+        ("/api/admin/set_role", vec![("id", &id), ("role", "admin")]),
+        ("/api/admin/set_role", vec![("id", &id), ("role", "user")]),
+        ("/api/admin/ban", vec![("id", &id), ("duration", "7d")]),
+        ("/api/admin/unban", vec![("id", &id)]),
+        ("/api/admin/sign_out", vec![("id", &id)]),
+    ];
+    for (path, form) in &steps {
+        let answer = admin.call(path, form).await;
+        assert_eq!(answer.status, 200, "{path}: {answer:?}");
+    }
+    admin
+        .call("/api/admin/resend", &[("id", &unconfirmed.to_string())])
+        .await
+        .assert_redirects_to(&format!("/admin/users/{unconfirmed}?done=resent"));
+
+    let mut entries: Vec<_> = audit_of(&w.app, user.id)
+        .await
+        .into_iter()
+        .filter(|e| e.action.starts_with("admin."))
+        .collect();
+    entries.extend(
+        audit_of(&w.app, unconfirmed)
+            .await
+            .into_iter()
+            .filter(|e| e.action.starts_with("admin.")),
+    );
+    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "admin.role_changed",
+            "admin.role_changed",
+            "admin.user_banned",
+            "admin.user_unbanned",
+            "admin.sessions_revoked",
+            "admin.verification_resent",
+        ]
+    );
+    for e in &entries {
+        assert_eq!(e.actor_id, Some(admin.id), "{e:?}");
+        assert!(
+            e.target_id == Some(user.id) || e.target_id == Some(unconfirmed),
+            "{e:?}"
+        );
+        assert_eq!(e.ip, Some(admin.browser.ip.to_string()), "{e:?}");
+        assert_eq!(
+            e.user_agent.as_deref(),
+            Some(admin.browser.user_agent.as_str()),
+            "{e:?}"
+        );
+    }
+}

@@ -1,0 +1,373 @@
+//! The auth flows of issue 4 seen through HTTP, against the real Postgres, Redis and MailDev:
+//! browsers that keep cookies call the server functions the way a hydrated page does.
+//!
+//! Rate limits count per client address, in the Redis every test (and every run in the last
+//! hour) shares. So each [`Browser`] connects from an address of its own in 127.0.0.0/8 (all of
+//! it is loopback on Linux): the server sees a distinct peer address without trusting any
+//! header, limits hit by one test never touch another, and the audit log's `ip` is checkable.
+mod account;
+mod audit;
+mod recovery;
+mod session_list;
+mod signin;
+mod signup;
+
+use std::{
+    net::{IpAddr, Ipv4Addr},
+    sync::Arc,
+    time::Duration,
+};
+
+use app::{
+    error::AppError,
+    ssr::db::{ServiceRole, begin_service},
+};
+use reqwest::{
+    cookie::{CookieStore as _, Jar},
+    header::HeaderMap,
+};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::{
+    harness::{PUBLIC_URL, TestApp},
+    mail,
+};
+
+pub const SESSION_COOKIE: &str = "palisade_session";
+
+/// An address no other browser (of this run or a recent one) is likely to have.
+fn fresh_loopback() -> IpAddr {
+    let b = *Uuid::new_v4().as_bytes();
+    IpAddr::V4(Ipv4Addr::new(127, 1 + b[0] % 254, b[1], 1 + b[2] % 254))
+}
+
+/// A browser: its own cookie jar and its own client address.
+pub struct Browser {
+    pub ip: IpAddr,
+    pub user_agent: String,
+    base: String,
+    jar: Arc<Jar>,
+    client: reqwest::Client,
+}
+
+/// A server function's answer, read once.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Where the page goes next (`Location`).
+    pub fn location(&self) -> Option<&str> {
+        self.header("location")
+    }
+
+    /// Success, as the hydrated page sees it: 200 and the redirect hint to `to`.
+    #[track_caller]
+    pub fn assert_redirects_to(&self, to: &str) {
+        assert_eq!(self.status, 200, "{self:?}");
+        assert_eq!(self.location(), Some(to), "{self:?}");
+        assert!(
+            self.headers.contains_key("serverfnredirect"),
+            "no redirect hint for the hydrated page: {self:?}"
+        );
+    }
+
+    /// The error the server function answered with.
+    #[track_caller]
+    pub fn error(&self) -> AppError {
+        assert_ne!(self.status, 200, "expected an error: {self:?}");
+        let error: AppError = serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not an AppError ({e}): {self:?}"));
+        assert_eq!(self.status, error.status_code(), "{self:?}");
+        error
+    }
+
+    /// A 400 about one form field: `(field, message)`.
+    #[track_caller]
+    pub fn field_error(&self) -> (String, String) {
+        match self.error() {
+            AppError::Invalid {
+                field: Some(field),
+                message,
+            } => (field, message),
+            other => panic!("expected a field error, got {other:?}: {self:?}"),
+        }
+    }
+
+    #[track_caller]
+    pub fn json<T: DeserializeOwned>(&self) -> T {
+        assert_eq!(self.status, 200, "{self:?}");
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {self:?}"))
+    }
+
+    /// What a caller can observe of an answer, minus per-request noise (request id, date).
+    pub fn observable(&self) -> (u16, Option<String>, bool, bool, String) {
+        (
+            self.status,
+            self.location().map(str::to_owned),
+            self.headers.contains_key("serverfnredirect"),
+            self.headers.contains_key("set-cookie"),
+            self.body.clone(),
+        )
+    }
+}
+
+impl Browser {
+    pub fn open(app: &TestApp) -> Self {
+        let ip = fresh_loopback();
+        let user_agent = format!("palisade-it/{}", Uuid::new_v4().simple());
+        let jar = Arc::new(Jar::default());
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_provider(jar.clone())
+            .local_address(ip)
+            .user_agent(user_agent.clone())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("http client");
+        Self {
+            ip,
+            user_agent,
+            base: app.url(""),
+            jar,
+            client,
+        }
+    }
+
+    fn url(&self, path: &str) -> reqwest::Url {
+        format!("{}{path}", self.base).parse().unwrap()
+    }
+
+    /// POSTs a server function like the hydrated page: form-encoded, same Origin.
+    pub async fn call(&self, path: &str, form: &[(&str, &str)]) -> Answer {
+        self.send(
+            self.client
+                .post(self.url(path))
+                .header("Origin", PUBLIC_URL)
+                .form(form),
+        )
+        .await
+    }
+
+    /// Loads a page, as following a link from an email does.
+    pub async fn get(&self, path: &str) -> Answer {
+        self.send(
+            self.client
+                .get(self.url(path))
+                .header("Accept", "text/html"),
+        )
+        .await
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+        let response = request.send().await.expect("the server answers");
+        Answer {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.text().await.expect("a body"),
+        }
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path))
+    }
+
+    /// The session cookie's value in this browser's jar.
+    pub fn session_id(&self) -> Option<String> {
+        let cookies = self.jar.cookies(&self.url("/"))?;
+        cookies
+            .to_str()
+            .unwrap()
+            .split("; ")
+            .find_map(|c| c.strip_prefix(&format!("{SESSION_COOKIE}=")))
+            .map(str::to_owned)
+    }
+
+    /// Puts a session cookie into the jar, as a page on a sibling site could plant one.
+    pub fn plant_session_id(&self, id: &str) {
+        self.jar
+            .add_cookie_str(&format!("{SESSION_COOKIE}={id}; Path=/"), &self.url("/"));
+    }
+
+    /// The Postgres role this browser's requests run as (`anon`, `authenticated`, `admin`).
+    pub async fn role(&self) -> String {
+        let answer = self.call("/api/check_database", &[]).await;
+        answer.json::<serde_json::Value>()["role"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    pub async fn sign_up(&self, email: &str, password: &str) -> Answer {
+        self.call(
+            "/api/auth/sign_up",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> Answer {
+        self.call(
+            "/api/auth/sign_in",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    /// Signs in and checks that it worked.
+    pub async fn signed_in_as(&self, user: &User) {
+        self.sign_in(&user.email, &user.password)
+            .await
+            .assert_redirects_to("/account");
+        assert_eq!(self.role().await, "authenticated");
+    }
+}
+
+/// The role a request with exactly this session cookie (or none) runs as, from a client
+/// without a jar.
+pub async fn role_with_cookie(app: &TestApp, session_id: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(app.url("/api/check_database"))
+        .header("Origin", PUBLIC_URL)
+        .header("Cookie", format!("{SESSION_COOKIE}={session_id}"))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["role"].as_str().unwrap().to_string()
+}
+
+/// A made-up address for this test only (MailDev is shared).
+pub fn new_email(tag: &str) -> String {
+    format!("{tag}-{}@flows.test", Uuid::new_v4().simple())
+}
+
+/// A password strong enough for the sign-up form, different every time.
+pub fn new_password() -> String {
+    let id = Uuid::new_v4().simple().to_string();
+    format!("Quiet-{}-Harbour-{}", &id[..6], &id[6..12])
+}
+
+/// An account with a confirmed address.
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub password: String,
+}
+
+/// Signs up through `browser` and confirms the address with the link from the queued email.
+pub async fn verified_user(app: &TestApp, browser: &Browser, tag: &str) -> User {
+    let (email, password) = (new_email(tag), new_password());
+    browser
+        .sign_up(&email, &password)
+        .await
+        .assert_redirects_to("/signup/done");
+    let token = mail::latest(&app.pool, &email, "verify_email")
+        .await
+        .token();
+    browser
+        .call("/api/auth/verify", &[("token", &token)])
+        .await
+        .assert_redirects_to("/signin?verified=1");
+    User {
+        id: user_id(app, &email).await.expect("the account exists"),
+        email,
+        password,
+    }
+}
+
+/// A verified user signed in on a new browser.
+pub async fn signed_in_user(app: &TestApp, tag: &str) -> (User, Browser) {
+    let browser = Browser::open(app);
+    let user = verified_user(app, &browser, tag).await;
+    browser.signed_in_as(&user).await;
+    (user, browser)
+}
+
+/// Runs one statement as `auth_service`, the auth subsystem's role.
+pub async fn as_auth_service(app: &TestApp, sql: &str, id: Uuid) -> u64 {
+    let mut tx = begin_service(&app.pool, ServiceRole::Auth).await.unwrap();
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    tx.commit().await.unwrap();
+    done.rows_affected()
+}
+
+/// The id of the account with this address (any case), read as `auth_service`.
+pub async fn user_id(app: &TestApp, email: &str) -> Option<Uuid> {
+    let mut tx = begin_service(&app.pool, ServiceRole::Auth).await.unwrap();
+    let id = sqlx::query_scalar("select id from auth.users where lower(email) = lower($1)")
+        .bind(email)
+        .fetch_optional(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+/// Whether the account's address is confirmed.
+pub async fn is_confirmed(app: &TestApp, id: Uuid) -> bool {
+    let mut tx = begin_service(&app.pool, ServiceRole::Auth).await.unwrap();
+    let confirmed =
+        sqlx::query_scalar("select email_confirmed_at is not null from auth.users where id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+    tx.commit().await.unwrap();
+    confirmed
+}
+
+/// One line of `auth.audit_log`.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AuditEntry {
+    pub action: String,
+    pub actor_id: Option<Uuid>,
+    pub target_id: Option<Uuid>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub details: serde_json::Value,
+}
+
+/// The audit entries naming `user` (as actor or target), oldest first, read as `admin` (the
+/// only role that may read the log; `authenticator` may switch to it, as an operator does).
+pub async fn audit_of(app: &TestApp, user: Uuid) -> Vec<AuditEntry> {
+    let mut tx = app.pool.begin().await.unwrap();
+    sqlx::query("select set_config('role', 'admin', true)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let entries = sqlx::query_as(
+        "select action, actor_id, target_id, host(ip) as ip, user_agent, details \
+           from auth.audit_log where actor_id = $1 or target_id = $1 order by id",
+    )
+    .bind(user)
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    entries
+}
+
+/// The actions of [`audit_of`], oldest first.
+pub async fn actions_of(app: &TestApp, user: Uuid) -> Vec<String> {
+    audit_of(app, user)
+        .await
+        .into_iter()
+        .map(|e| e.action)
+        .collect()
+}
