@@ -115,7 +115,7 @@ impl TestApp {
             "PALISADE_SHUTDOWN_GRACE_MS" => Some(grace.clone()),
             "PALISADE_READY_TIMEOUT_MS" => Some("500".into()),
             "PALISADE_REDIS_TIMEOUT_MS" => Some("300".into()),
-            "PALISADE_DB_ACQUIRE_TIMEOUT_MS" => Some("1000".into()),
+            "PALISADE_DB_ACQUIRE_TIMEOUT_MS" => Some("5000".into()),
             _ => None,
         })
         .expect("test settings are valid");
