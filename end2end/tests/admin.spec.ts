@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { expect, test, type Page } from "@playwright/test";
-import { latestMail, linkTo, uniqueEmail } from "./mail";
+import { hydrated, signUpConfirmed, submitSignIn, uniqueEmail } from "./mail";
 
 const PASSWORD = "ember quarry violet 58 osprey";
 
@@ -29,46 +29,19 @@ function demoAdmin(): { email: string; password: string } {
   return { email: match![1], password: match![2] };
 }
 
-async function hydrated(page: Page) {
-  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
-}
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto("/signin");
-  await hydrated(page);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
-
-/** Signs up through the form and confirms the address with the emailed link. */
-async function confirmedAccount(page: Page, email: string, since: number) {
-  await page.goto("/signup");
-  await hydrated(page);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.getByTestId("signup-done")).toBeVisible();
-  const mail = await latestMail(email, /confirm/i, since);
-  await page.goto(linkTo(mail, "/verify"));
-  await page.getByTestId("confirm").click();
-  await expect(page).toHaveURL(/\/signin\?verified=1/);
-}
-
 test("an admin bans a user signed in elsewhere: signed out at once, refused at sign-in, all in the audit log", async ({
   browser,
 }) => {
   // Three sign-ins and a sign-up, each an argon2 hash in a debug build: give it room.
   test.slow();
-  const since = Date.now() - 1000;
   const admin = demoAdmin();
   const userEmail = uniqueEmail("banned");
 
   // The user, signed in in a browser of their own; the admin area is not for them.
   const userContext = await browser.newContext();
   const user = await userContext.newPage();
-  await confirmedAccount(user, userEmail, since);
-  await signIn(user, userEmail, PASSWORD);
+  await signUpConfirmed(user, userEmail, PASSWORD);
+  await submitSignIn(user, userEmail, PASSWORD);
   await expect(user).toHaveURL(/\/account/);
   await expect(user.getByTestId("admin-link")).toHaveCount(0);
   const refused = await user.goto("/admin");
@@ -78,7 +51,7 @@ test("an admin bans a user signed in elsewhere: signed out at once, refused at s
   // The admin, in another browser, finds the user and bans them for a day.
   const adminContext = await browser.newContext();
   const page = await adminContext.newPage();
-  await signIn(page, admin.email, admin.password);
+  await submitSignIn(page, admin.email, admin.password);
   await expect(page).toHaveURL(/\/account/);
   await page.getByTestId("admin-link").click();
   await expect(page).toHaveURL(/\/admin$/);
@@ -99,7 +72,7 @@ test("an admin bans a user signed in elsewhere: signed out at once, refused at s
   await expect(user).toHaveURL(/\/signin/);
   await expect(user.getByTestId("sign-out")).toHaveCount(0);
   // ...and signing in again is refused.
-  await signIn(user, userEmail, PASSWORD);
+  await submitSignIn(user, userEmail, PASSWORD);
   await expect(user.getByRole("alert")).toContainText("This account is suspended");
   await expect(user).toHaveURL(/\/signin/);
 

@@ -1,20 +1,12 @@
 import { expect, test, type Page } from "@playwright/test";
-import { latestMail, linkTo, uniqueEmail } from "./mail";
+import { hydrated, latestMail, linkTo, submitSignIn, uniqueEmail } from "./mail";
 
 const PASSWORD = "glacier orbit lantern 7 walrus";
 const NEW_PASSWORD = "copper meadow quartz 42 heron";
 const RESET_PASSWORD = "violet canyon ember 19 puffin";
 
-async function hydrated(page: Page) {
-  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
-}
-
 async function signIn(page: Page, email: string, password: string) {
-  await page.goto("/signin");
-  await hydrated(page);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await submitSignIn(page, email, password);
   await expect(page).toHaveURL(/\/account/);
   await expect(page.getByTestId("account-email")).toHaveText(email);
 }

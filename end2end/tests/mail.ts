@@ -1,5 +1,5 @@
 // Reading the mail Palisade sent, from MailDev's HTTP API (scripts start it on :1080).
-import { expect } from "@playwright/test";
+import { expect, type Page } from "@playwright/test";
 
 const api = process.env.MAILDEV_API_URL ?? "http://127.0.0.1:1080";
 
@@ -43,4 +43,33 @@ export function linkTo(mail: Mail, path: string): string {
 
 export function uniqueEmail(tag: string): string {
   return `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+}
+
+/** Waits until the wasm has taken over the page (the app marks `<html data-hydrated>`). */
+export async function hydrated(page: Page) {
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
+}
+
+/** Fills and submits the sign-in form; the caller checks where it lands. */
+export async function submitSignIn(page: Page, email: string, password: string) {
+  await page.goto("/signin");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** Signs up through the form and confirms the address with the emailed link. */
+export async function signUpConfirmed(page: Page, email: string, password: string) {
+  const since = Date.now() - 1000;
+  await page.goto("/signup");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("signup-done")).toBeVisible();
+  const mail = await latestMail(email, /confirm/i, since);
+  await page.goto(linkTo(mail, "/verify"));
+  await page.getByTestId("confirm").click();
+  await expect(page).toHaveURL(/\/signin\?verified=1/);
 }

@@ -1,30 +1,13 @@
 import { expect, test, type Page } from "@playwright/test";
-import { latestMail, linkTo, uniqueEmail } from "./mail";
+import { hydrated, signUpConfirmed, submitSignIn, uniqueEmail } from "./mail";
 
 const PASSWORD = "harbor thistle comet 58 otter";
-
-async function hydrated(page: Page) {
-  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
-}
 
 /** A new, confirmed, signed-in account in this page's context. */
 async function signUpAndSignIn(page: Page): Promise<string> {
   const email = uniqueEmail("author");
-  const started = Date.now() - 1000;
-  await page.goto("/signup");
-  await hydrated(page);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.getByTestId("signup-done")).toBeVisible();
-  const welcome = await latestMail(email, /confirm/i, started);
-  await page.goto(linkTo(welcome, "/verify"));
-  await page.getByTestId("confirm").click();
-  await expect(page).toHaveURL(/\/signin\?verified=1/);
-  await hydrated(page);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signUpConfirmed(page, email, PASSWORD);
+  await submitSignIn(page, email, PASSWORD);
   await expect(page).toHaveURL(/\/account/);
   return email;
 }
