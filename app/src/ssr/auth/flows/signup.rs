@@ -81,13 +81,23 @@ pub async fn verify_with_link(flow: &Flow<'_>, token: &str) -> Result<(), AppErr
     let spent = stored::spend(&mut tx, Purpose::VerifyEmail, &tokens::hash_token(token))
         .await?
         .ok_or_else(dead_link)?;
-    users::confirm_email(&mut tx, spent.user_id).await?;
+    confirm_and_commit(flow, tx, spent.user_id, "link").await
+}
+
+/// Confirms the address, records how, and commits: the end of both verification paths.
+async fn confirm_and_commit(
+    flow: &Flow<'_>,
+    mut tx: crate::ssr::db::Tx,
+    user_id: uuid::Uuid,
+    via: &str,
+) -> Result<(), AppError> {
+    users::confirm_email(&mut tx, user_id).await?;
     flow.audit(
         &mut tx,
         "user.email_verified",
-        Some(spent.user_id),
-        Some(spent.user_id),
-        json!({ "via": "link" }),
+        Some(user_id),
+        Some(user_id),
+        json!({ "via": via }),
     )
     .await?;
     tx.commit().await.map_err(crate::ssr::db::DbError::from)?;
@@ -126,17 +136,7 @@ pub async fn verify_with_code(flow: &Flow<'_>, email: &str, code: &str) -> Resul
         return Err(wrong());
     }
     stored::spend_by_id(&mut tx, pending.id).await?;
-    users::confirm_email(&mut tx, user.id).await?;
-    flow.audit(
-        &mut tx,
-        "user.email_verified",
-        Some(user.id),
-        Some(user.id),
-        json!({ "via": "code" }),
-    )
-    .await?;
-    tx.commit().await.map_err(crate::ssr::db::DbError::from)?;
-    Ok(())
+    confirm_and_commit(flow, tx, user.id, "code").await
 }
 
 /// Sends a new verification email if the address belongs to an unconfirmed account; answers
