@@ -1,6 +1,11 @@
 //! Builds the application: pools, migrations, the router and its layers. `Application::build`
 //! binds the listener (port 0 in tests) so callers know the port before serving.
-use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    net::SocketAddr,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use anyhow::Context;
 use app::{
@@ -16,7 +21,7 @@ use axum::{
 };
 use fred::prelude::{Builder, ClientLike, Config as RedisConfig, ReconnectPolicy};
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use secrecy::ExposeSecret;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio::net::TcpListener;
@@ -178,9 +183,19 @@ pub async fn connect_redis(settings: &Settings) -> anyhow::Result<fred::clients:
     Ok(pool)
 }
 
+/// The app's routes, generated once per process: they are fixed at compile time, and generating
+/// them renders the app with resource loading suppressed by a *process-wide* flag (leptos_server's
+/// `SuppressResourceLoad`). A resource first polled by a request while another generation runs
+/// stays pending forever (leptos-rs/leptos#4773), so a process that builds a second
+/// `Application` (the integration tests build one per test) must not generate again.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 fn router(state: AppState, settings: &Settings) -> Router {
     let options = state.leptos_options.clone();
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let pkg_dir = format!("{}/{}", options.site_root, options.site_pkg_dir);
 
     let plain = Router::new()

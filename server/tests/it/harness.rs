@@ -98,6 +98,14 @@ impl TestApp {
     }
 
     pub async fn spawn_with(overrides: Overrides) -> Self {
+        // `PALISADE_TEST_LOG=1` shows the apps' logs (filtered by RUST_LOG) when debugging.
+        if std::env::var_os("PALISADE_TEST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+                .with_thread_names(true)
+                .with_ansi(false)
+                .try_init();
+        }
         let db = TestDb::create().await;
         let app_db_url = match overrides.postgres_addr {
             Some(addr) => format!("postgres://authenticator@{addr}/{}", db.name),
