@@ -193,6 +193,13 @@ fn route_list() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
+/// What every page render and server-function call gets in its Leptos context, fresh per
+/// request (beside `AppState`, which `leptos_routes_with_context` provides).
+fn request_context(options: &LeptosOptions) {
+    provide_context(options.clone());
+    provide_context(app::ssr::admin::ViewerMemo::default());
+}
+
 fn router(state: AppState, settings: &Settings) -> Router {
     let options = state.leptos_options.clone();
     let routes = route_list();
@@ -229,7 +236,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
             routes,
             {
                 let options = options.clone();
-                move || provide_context(options.clone())
+                move || request_context(&options)
             },
             {
                 let options = options.clone();
@@ -242,7 +249,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
         >(
             {
                 let options = options.clone();
-                move || provide_context(options.clone())
+                move || request_context(&options)
             },
             shell,
         ))

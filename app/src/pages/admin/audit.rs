@@ -7,7 +7,7 @@ use leptos_router::{
     hooks::use_query_map,
 };
 
-use super::{AuditTable, load_error, query_string};
+use super::{AuditTable, ForAdmins, load_error, query_string};
 use crate::{api::admin::audit_log, domain::admin::actions};
 
 const FILTERS: [&str; 5] = ["actor", "target", "action", "from", "until"];
@@ -22,24 +22,26 @@ pub fn AdminAuditPage() -> impl IntoView {
     });
     view! {
         <Title text="Audit log · Admin" />
-        <header class="page-header">
-            <h1>"Audit log"</h1>
-            <p class="muted">"Every sign-in, account change and admin action, newest first. Times are UTC."</p>
-        </header>
-        <Form method="GET" action="/admin/audit" attr:class="admin-filter">
-            <label>"Actor" <input name="actor" value=move || param("actor") placeholder="email, username or id" /></label>
-            <label>"Target" <input name="target" value=move || param("target") placeholder="email, username or id" /></label>
-            <label>"Action" <input name="action" value=move || param("action") list="audit-actions" placeholder="e.g. admin.user_banned" /></label>
-            <label>"From" <input name="from" type="datetime-local" value=move || param("from") /></label>
-            <label>"Until" <input name="until" type="datetime-local" value=move || param("until") /></label>
-            <datalist id="audit-actions">
-                {actions::KNOWN.iter().map(|a| view! { <option value=*a></option> }).collect_view()}
-            </datalist>
-            <div class="row">
-                <button class="button" type="submit">"Filter"</button>
-                <A href="/admin/audit" attr:class="button button--secondary">"Clear"</A>
-            </div>
-        </Form>
+        <ForAdmins>
+            <header class="page-header">
+                <h1>"Audit log"</h1>
+                <p class="muted">"Every sign-in, account change and admin action, newest first. Times are UTC."</p>
+            </header>
+            <Form method="GET" action="/admin/audit" attr:class="admin-filter">
+                <label>"Actor" <input name="actor" value=move || param("actor") placeholder="email, username or id" /></label>
+                <label>"Target" <input name="target" value=move || param("target") placeholder="email, username or id" /></label>
+                <label>"Action" <input name="action" value=move || param("action") list="audit-actions" placeholder="e.g. admin.user_banned" /></label>
+                <label>"From" <input name="from" type="datetime-local" value=move || param("from") /></label>
+                <label>"Until" <input name="until" type="datetime-local" value=move || param("until") /></label>
+                <datalist id="audit-actions">
+                    {actions::KNOWN.iter().map(|a| view! { <option value=*a></option> }).collect_view()}
+                </datalist>
+                <div class="row">
+                    <button class="button" type="submit">"Filter"</button>
+                    <A href="/admin/audit" attr:class="button button--secondary">"Clear"</A>
+                </div>
+            </Form>
+        </ForAdmins>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let filters =

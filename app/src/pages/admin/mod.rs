@@ -15,38 +15,72 @@ use leptos_router::{
 };
 
 use crate::{
-    api::auth::viewer, domain::admin::AuditEntry, error::AppError, pages::not_found::NotFound,
+    api::auth::{Viewer, viewer},
+    domain::admin::AuditEntry,
+    error::AppError,
+    pages::not_found::NotFound,
 };
 
 #[component]
 pub fn AdminLayout() -> impl IntoView {
     let viewer = Resource::new_blocking(|| (), |_| viewer());
+    provide_context(AdminViewer(viewer));
     // `/admin` shows the user list: mark "Users" as the current section there too.
     let location = use_location();
     let on_index = move || matches!(location.pathname.get().as_str(), "/admin" | "/admin/");
+    // The page (`Outlet`) stays out of the `Suspense`: a `Suspense` renders its children more
+    // than once on the server (to find their resources, then for real), and each time the
+    // page would be built anew and fetch its data again. Pages show their own parts through
+    // `ForAdmins`, and show nothing for a refused load: the 403 here says it all.
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let viewer = viewer.await.unwrap_or_default();
-                if viewer.admin {
-                    view! {
-                        <div class="admin">
+        <div class="admin">
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let viewer = viewer.await.unwrap_or_default();
+                    if viewer.admin {
+                        view! {
                             <nav class="admin-nav" aria-label="Admin">
                                 <A href="/admin/users" attr:class=move || on_index().then_some("current")>"Users"</A>
                                 <A href="/admin/posts">"Posts"</A>
                                 <A href="/admin/audit">"Audit log"</A>
                                 <A href="/admin/outbox">"Outbox"</A>
                             </nav>
-                            <Outlet />
-                        </div>
+                        }
+                        .into_any()
+                    } else {
+                        view! { <Forbidden signed_in=viewer.signed_in /> }.into_any()
                     }
-                    .into_any()
-                } else {
-                    view! { <Forbidden signed_in=viewer.signed_in /> }.into_any()
-                }
-            })}
+                })}
+            </Suspense>
+            <Outlet />
+        </div>
+    }
+}
+
+/// The admin layout's answer to "is this an admin?", for the pages under it.
+#[derive(Clone, Copy)]
+struct AdminViewer(Resource<Result<Viewer, AppError>>);
+
+/// A page's own static parts (heading, search form): shown to admins only, since everyone else
+/// gets the layout's 403. Holds no data; the page's data comes from its server function,
+/// which the server and the database refuse to non-admins.
+#[component]
+pub fn ForAdmins(children: ChildrenFn) -> impl IntoView {
+    let Some(AdminViewer(viewer)) = use_context::<AdminViewer>() else {
+        return ().into_any();
+    };
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    let admin = viewer.await.is_ok_and(|v| v.admin);
+                    admin.then(|| children())
+                })
+            }}
         </Suspense>
     }
+    .into_any()
 }
 
 /// The styled 403 page.
@@ -76,12 +110,11 @@ pub fn Forbidden(
     }
 }
 
-/// What a page shows when its data could not be loaded.
+/// What a page shows when its data could not be loaded. A refusal shows nothing: the layout
+/// already answers with the 403 page.
 pub fn load_error(error: AppError) -> AnyView {
     match error {
-        AppError::Forbidden | AppError::Unauthorized => {
-            view! { <Forbidden signed_in=true /> }.into_any()
-        }
+        AppError::Forbidden | AppError::Unauthorized => ().into_any(),
         AppError::NotFound => view! { <NotFound /> }.into_any(),
         e => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
     }

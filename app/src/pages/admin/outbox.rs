@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
 
-use super::{load_error, maybe_when, query_string, when};
+use super::{ForAdmins, load_error, maybe_when, query_string, when};
 use crate::{
     api::admin::{RetryOutbox, outbox},
     components::forms::{FormError, Notice, action_error},
@@ -25,10 +25,12 @@ pub fn AdminOutboxPage() -> impl IntoView {
     );
     view! {
         <Title text="Outbox · Admin" />
-        <header class="page-header">
-            <h1>"Outbox"</h1>
-            <p class="muted">"Emails are queued here in the same transaction as the change that needs them, and delivered by the worker. Times are UTC."</p>
-        </header>
+        <ForAdmins>
+            <header class="page-header">
+                <h1>"Outbox"</h1>
+                <p class="muted">"Emails are queued here in the same transaction as the change that needs them, and delivered by the worker. Times are UTC."</p>
+            </header>
+        </ForAdmins>
         <Notice key="done" value="retried">"Queued again: the worker picks it up now."</Notice>
         <FormError error=retry_error />
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>

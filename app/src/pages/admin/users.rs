@@ -7,7 +7,7 @@ use leptos_router::{
 };
 use uuid::Uuid;
 
-use super::{AuditTable, load_error, maybe_when, query_string, when};
+use super::{AuditTable, ForAdmins, load_error, maybe_when, query_string, when};
 use crate::{
     api::admin::{
         BanUser, ResendUserVerification, SetUserRole, SignOutUser, UnbanUser, get_user, list_users,
@@ -25,15 +25,17 @@ pub fn AdminUsersPage() -> impl IntoView {
     let page = Resource::new_blocking(move || (q(), after()), |(q, after)| list_users(q, after));
     view! {
         <Title text="Users · Admin" />
-        <header class="page-header">
-            <h1>"Users"</h1>
-            <p class="muted">"Newest first. Times are UTC."</p>
-        </header>
-        <Form method="GET" action="/admin/users" attr:class="admin-search" attr:role="search">
-            <label for="q">"Find a user"</label>
-            <input id="q" type="search" name="q" value=q placeholder="Email or username, or part of it" />
-            <button class="button" type="submit">"Search"</button>
-        </Form>
+        <ForAdmins>
+            <header class="page-header">
+                <h1>"Users"</h1>
+                <p class="muted">"Newest first. Times are UTC."</p>
+            </header>
+            <Form method="GET" action="/admin/users" attr:class="admin-search" attr:role="search">
+                <label for="q">"Find a user"</label>
+                <input id="q" type="search" name="q" value=q placeholder="Email or username, or part of it" />
+                <button class="button" type="submit">"Search"</button>
+            </Form>
+        </ForAdmins>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {

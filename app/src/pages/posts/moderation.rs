@@ -3,18 +3,14 @@
 //! them anyway.
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    components::{A, Redirect},
-    hooks::use_query_map,
-};
+use leptos_router::{components::A, hooks::use_query_map};
 
-use super::{StatusBadge, date, error_view};
+use super::{StatusBadge, date};
 use crate::{
     api::posts::{ModerateDelete, ModerateUnpublish, moderation_posts},
     components::forms::{FormError, Notice, action_error},
     domain::{PostStatus, post::PostRow},
-    error::AppError,
-    pages::admin::Forbidden,
+    pages::admin::load_error,
 };
 
 #[component]
@@ -67,9 +63,7 @@ pub fn PostModerationPage() -> impl IntoView {
                             </nav>
                         }.into_any()
                     }
-                    Err(AppError::Unauthorized) => view! { <Redirect path="/signin?next=/admin/posts" /> }.into_any(),
-                    Err(AppError::Forbidden) => view! { <Forbidden signed_in=true /> }.into_any(),
-                    Err(e) => error_view(e),
+                    Err(e) => load_error(e),
                 }
             })}
         </Transition>

@@ -44,10 +44,22 @@ impl AdminTx {
     }
 }
 
+/// The viewer of one request, worked out once: during a page render the header and the admin
+/// area's gate both ask. The server provides a fresh one to every request's context.
+#[derive(Clone, Default)]
+pub struct ViewerMemo(std::sync::Arc<tokio::sync::OnceCell<Viewer>>);
+
 /// Who is looking, for the header: signed in (from the session) and admin (from the role the
 /// database gives this request, not from anything the session remembers). Never fails: a
 /// database hiccup only hides the admin link.
 pub async fn viewer(state: &AppState, actor: &Actor) -> Viewer {
+    match leptos::prelude::use_context::<ViewerMemo>() {
+        Some(memo) => *memo.0.get_or_init(|| find_viewer(state, actor)).await,
+        None => find_viewer(state, actor).await,
+    }
+}
+
+async fn find_viewer(state: &AppState, actor: &Actor) -> Viewer {
     if actor.user_id().is_none() {
         return Viewer::default();
     }

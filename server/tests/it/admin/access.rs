@@ -11,11 +11,12 @@ use uuid::Uuid;
 
 use super::{Browser, World, actor};
 
-const PAGES: [&str; 5] = [
+const PAGES: [&str; 6] = [
     "/admin",
     "/admin/users",
     "/admin/audit",
     "/admin/outbox",
+    "/admin/posts",
     "/admin/users/00000000-0000-0000-0000-000000000000",
 ];
 
@@ -37,6 +38,15 @@ async fn non_admins_get_a_styled_403_page_for_every_admin_page() {
                 !answer.body.contains(&user.email),
                 "{who} {page}: leaked data"
             );
+            // One 403 notice, and none of the page's own parts (heading, search, filters).
+            assert_eq!(
+                answer.body.matches(r#"data-testid="forbidden""#).count(),
+                1,
+                "{who} {page}"
+            );
+            for part in ["page-header", "admin-search", "admin-filter", "admin-nav"] {
+                assert!(!answer.body.contains(part), "{who} {page}: shows {part}");
+            }
         }
     }
     // The anonymous visitor is offered a way in, the signed-in user a way home.
@@ -53,10 +63,18 @@ async fn admins_get_the_admin_pages() {
     let w = World::new().await;
     let admin = w.admin("boss").await;
     let user = w.user("listed").await;
-    for page in ["/admin", "/admin/users", "/admin/audit", "/admin/outbox"] {
+    for (page, heading) in [
+        ("/admin", "<h1>Users</h1>"),
+        ("/admin/users", "<h1>Users</h1>"),
+        ("/admin/audit", "<h1>Audit log</h1>"),
+        ("/admin/outbox", "<h1>Outbox</h1>"),
+        ("/admin/posts", "<h1>Posts</h1>"),
+    ] {
         let answer = admin.browser.get(page).await;
         assert_eq!(answer.status, 200, "{page}: {answer:?}");
         assert!(answer.body.contains(r#"aria-label="Admin""#), "{page}");
+        assert!(answer.body.contains(heading), "{page}: {}", answer.body);
+        assert!(!answer.body.contains("Admins only"), "{page}");
     }
     let list = admin.browser.get("/admin/users").await.body;
     assert!(list.contains(&user.email), "{list}");
