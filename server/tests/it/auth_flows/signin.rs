@@ -7,7 +7,7 @@ use fred::interfaces::KeysInterface as _;
 
 use super::{
     Answer, Browser, actions_of, as_auth_service, new_email, role_with_cookie, signed_in_user,
-    verified_user,
+    user_id, verified_user,
 };
 use crate::{
     harness::{PUBLIC_URL, TestApp, redis_url},
@@ -117,6 +117,31 @@ async fn a_banned_user_cannot_sign_in_and_a_signed_in_one_is_anonymous_on_the_ne
         browser.call("/api/account/get", &[]).await.error(),
         AppError::Unauthorized
     );
+    // The session survived here (the ban did not go through the admin action that ends them):
+    // with the right password it still cannot change the account.
+    let new = "Another-Long-Passphrase-77";
+    let forms: [(&str, &[(&str, &str)]); 3] = [
+        (
+            "/api/account/password",
+            &[("current_password", &user.password), ("new_password", new)],
+        ),
+        (
+            "/api/account/email",
+            &[
+                ("new_email", "escape@flows.test"),
+                ("password", &user.password),
+            ],
+        ),
+        ("/api/account/delete", &[("password", &user.password)]),
+    ];
+    for (path, form) in forms {
+        assert_eq!(
+            browser.call(path, form).await.error(),
+            AppError::Unauthorized,
+            "{path}"
+        );
+    }
+    assert_eq!(user_id(&app, &user.email).await, Some(user.id));
 
     let elsewhere = Browser::open(&app);
     let (field, message) = elsewhere

@@ -83,8 +83,11 @@ async fn confirm_password(
     id: Uuid,
     password: &str,
 ) -> Result<users::UserRecord, AppError> {
+    // A ban ends every session; should one have survived (Redis failed at that moment), it
+    // still cannot change the account.
     let user = users::find_by_id(tx, id)
         .await?
+        .filter(|u| !u.is_banned())
         .ok_or(AppError::Unauthorized)?;
     let (redis, ip) = (&flow.state.redis, flow.ip_key());
     ratelimit::check_sign_in(redis, &user.email, &ip).await?;
