@@ -36,7 +36,11 @@ pub async fn ready(State(state): State<ServerState>) -> impl IntoResponse {
     )
 }
 
-pub async fn metrics() -> impl IntoResponse {
+pub async fn metrics(State(state): State<ServerState>) -> impl IntoResponse {
+    // The pool's state now, for this instance.
+    let pool = &state.app.db;
+    metrics::gauge!("db_pool_connections").set(f64::from(pool.size()));
+    metrics::gauge!("db_pool_idle_connections").set(pool.num_idle() as f64);
     let handle = crate::metrics::handle();
     handle.run_upkeep();
     (

@@ -123,3 +123,23 @@ async fn metrics_count_requests_by_route_template_and_status() {
         "raw paths never become labels"
     );
 }
+
+#[tokio::test]
+async fn metrics_show_the_database_pool() {
+    let app = TestApp::spawn().await;
+    // A page that reads Postgres through `begin_as`.
+    assert_eq!(app.get("/posts").await.status(), 200);
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"db_begin_duration_seconds_bucket{kind="request""#),
+        "{metrics}"
+    );
+    let gauge = |name: &str| {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("{name} missing from:\n{metrics}"))
+    };
+    assert!(gauge("db_pool_connections") >= 1.0);
+    assert!(gauge("db_pool_idle_connections") <= gauge("db_pool_connections"));
+}

@@ -3,9 +3,9 @@
 //! reader, which is what lets the cache hold it.
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_query_map};
+use leptos_router::components::A;
 
-use super::{Byline, error_view};
+use super::{Byline, error_view, page_number};
 use crate::{
     api::posts::list_posts,
     domain::post::{PostPage, PostSummary},
@@ -13,14 +13,7 @@ use crate::{
 
 #[component]
 pub fn PostsPage() -> impl IntoView {
-    let query = use_query_map();
-    let page = move || {
-        query.with(|q| {
-            q.get("page")
-                .and_then(|p| p.parse::<u32>().ok())
-                .unwrap_or(1)
-        })
-    };
+    let page = page_number();
     let posts = Resource::new_blocking(page, |page| list_posts(Some(page)));
     view! {
         <Title text="Posts" />

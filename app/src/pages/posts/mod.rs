@@ -11,6 +11,18 @@ use leptos::prelude::*;
 
 use crate::{domain::PostStatus, error::AppError};
 
+/// The `?page=N` of a paged list (from 1); anything else is page 1.
+fn page_number() -> impl Fn() -> u32 + Copy + Send + Sync + 'static {
+    let query = leptos_router::hooks::use_query_map();
+    move || {
+        query.with(|q| {
+            q.get("page")
+                .and_then(|p| p.parse::<u32>().ok())
+                .unwrap_or(1)
+        })
+    }
+}
+
 fn date(t: DateTime<Utc>) -> String {
     t.format("%-d %B %Y").to_string()
 }

@@ -3,9 +3,9 @@
 //! them anyway.
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_query_map};
+use leptos_router::components::A;
 
-use super::{StatusBadge, date};
+use super::{StatusBadge, date, page_number};
 use crate::{
     api::posts::{ModerateDelete, ModerateUnpublish, moderation_posts},
     components::forms::{FormError, Notice, action_error},
@@ -15,14 +15,7 @@ use crate::{
 
 #[component]
 pub fn PostModerationPage() -> impl IntoView {
-    let query = use_query_map();
-    let page = move || {
-        query.with(|q| {
-            q.get("page")
-                .and_then(|p| p.parse::<u32>().ok())
-                .unwrap_or(1)
-        })
-    };
+    let page = page_number();
     let unpublish = ServerAction::<ModerateUnpublish>::new();
     let delete = ServerAction::<ModerateDelete>::new();
     let rows = Resource::new_blocking(

@@ -11,6 +11,8 @@ pub mod status;
 pub mod tokens;
 pub mod users;
 
+use std::time::Instant;
+
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::auth::Actor;
@@ -27,7 +29,7 @@ const STATEMENT_TIMEOUT: &str = "5s";
 /// statement timeout.
 #[tracing::instrument(name = "db.begin_as", skip_all, fields(user_id = ?actor.user_id()))]
 pub async fn begin_as(pool: &PgPool, actor: &Actor) -> Result<Tx, DbError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = open(pool, "request").await?;
     sqlx::query(
         "select set_config('request.jwt.claims', $1, true), \
                 set_config('role', auth.effective_role($2), true), \
@@ -39,6 +41,17 @@ pub async fn begin_as(pool: &PgPool, actor: &Actor) -> Result<Tx, DbError> {
     .execute(&mut *tx)
     .await?;
     Ok(tx)
+}
+
+/// A connection from the pool and its BEGIN. The time it took is `db_begin_duration_seconds`
+/// (by `kind`: `request`, or the service role): it grows when the pool runs dry, the first
+/// sign that Postgres connections, not the app, are the limit.
+async fn open(pool: &PgPool, kind: &'static str) -> Result<Tx, DbError> {
+    let started = Instant::now();
+    let tx = pool.begin().await;
+    metrics::histogram!("db_begin_duration_seconds", "kind" => kind)
+        .record(started.elapsed().as_secs_f64());
+    Ok(tx?)
 }
 
 /// The narrow roles of the server's own subsystems, which act for no particular user.
@@ -63,7 +76,7 @@ impl ServiceRole {
 /// subsystem and the outbox worker; never for serving a user's data.
 #[tracing::instrument(name = "db.begin_service", skip(pool))]
 pub async fn begin_service(pool: &PgPool, role: ServiceRole) -> Result<Tx, DbError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = open(pool, role.as_str()).await?;
     sqlx::query("select set_config('role', $1, true), set_config('statement_timeout', $2, true)")
         .bind(role.as_str())
         .bind(STATEMENT_TIMEOUT)
