@@ -39,8 +39,11 @@ pub struct Settings {
 pub struct SessionSettings {
     /// Sign-in lapses after this long without a request (rolling).
     pub idle: Duration,
-    /// Sign-in lapses this long after it happened, whatever the activity.
+    /// Sign-in lapses this long after it happened, whatever the activity (browser sessions
+    /// and API clients' refresh-token families alike).
     pub absolute: Duration,
+    /// API clients' access tokens (JWTs) are valid this long.
+    pub access_token_ttl: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -236,6 +239,16 @@ impl Settings {
             sessions: SessionSettings {
                 idle: hours(&get, "PALISADE_SESSION_IDLE_HOURS", 7 * 24)?,
                 absolute: hours(&get, "PALISADE_SESSION_ABSOLUTE_HOURS", 30 * 24)?,
+                access_token_ttl: {
+                    let secs: u64 = number(&get, "PALISADE_ACCESS_TOKEN_TTL_SECS", 900)?;
+                    if !(60..=86_400).contains(&secs) {
+                        return Err(invalid(
+                            "PALISADE_ACCESS_TOKEN_TTL_SECS",
+                            "must be between 60 and 86400",
+                        ));
+                    }
+                    Duration::from_secs(secs)
+                },
             },
             log_format,
         })

@@ -9,7 +9,11 @@ use std::{net::SocketAddr, sync::Arc};
 use app::{
     error::AppError,
     ssr::{
-        auth::{Actor, ClientMeta, sessions},
+        auth::{
+            Actor, ClientMeta,
+            jwt::{self, JwtKeys},
+            sessions,
+        },
         settings::AuthSettings,
         state::AppState,
     },
@@ -30,6 +34,7 @@ use tower_sessions_redis_store::RedisStore;
 struct SessionContext {
     redis: Pool,
     auth: Arc<AuthSettings>,
+    jwt: Arc<JwtKeys>,
     trust_proxy: bool,
 }
 
@@ -45,6 +50,7 @@ pub fn with_sessions(router: Router, state: &AppState, trust_proxy: bool) -> Rou
     let context = SessionContext {
         redis: state.redis.clone(),
         auth: state.auth.clone(),
+        jwt: state.jwt.clone(),
         trust_proxy,
     };
     // The last layer added runs first: client → session → actor → handler.
@@ -93,6 +99,22 @@ async fn resolve_actor(
     mut request: Request,
     next: Next,
 ) -> Response {
+    // API clients: a Bearer access token, checked locally; the session cookie is not looked
+    // at. A token that does not verify is refused rather than treated as anonymous, so a
+    // client learns at once that it must refresh.
+    if let Some(token) = jwt::bearer(request.headers()) {
+        let Some(claims) = context.jwt.verify(token) else {
+            return invalid_token();
+        };
+        record_user(&request, claims.sub);
+        let extensions = request.extensions_mut();
+        extensions.insert(Actor::User {
+            id: claims.sub,
+            session_id: None,
+        });
+        extensions.insert(claims);
+        return next.run(request).await;
+    }
     let Some(session) = request.extensions().get::<Session>().cloned() else {
         tracing::error!("no session layer in front of the actor middleware");
         request.extensions_mut().insert(Actor::Anon);
@@ -105,11 +127,7 @@ async fn resolve_actor(
         .unwrap_or_default();
     let actor = match sessions::resolve(&session, &context.redis, &context.auth, &client).await {
         Ok(Some(resolved)) => {
-            let span = request
-                .extensions()
-                .get::<RequestSpan>()
-                .map_or_else(tracing::Span::current, |s| s.0.clone());
-            span.record("user_id", tracing::field::display(resolved.user_id));
+            record_user(&request, resolved.user_id);
             // The handle, not the raw id: claims reach Postgres settings and logs, and a
             // session id there would be a bearer credential.
             Actor::User {
@@ -124,6 +142,34 @@ async fn resolve_actor(
     let response = next.run(request).await;
     sessions::settle_expiry(&session).await;
     response
+}
+
+/// Puts the user id on the request's span, so every log line of the request carries it.
+fn record_user(request: &Request, user: uuid::Uuid) {
+    let span = request
+        .extensions()
+        .get::<RequestSpan>()
+        .map_or_else(tracing::Span::current, |s| s.0.clone());
+    span.record("user_id", tracing::field::display(user));
+}
+
+/// 401 for a Bearer token that is malformed, forged, expired or for another issuer (RFC 6750).
+fn invalid_token() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [
+            (
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        axum::Json(serde_json::json!({
+            "error": "invalid_token",
+            "error_description": "The access token is invalid or has expired.",
+        })),
+    )
+        .into_response()
 }
 
 /// Seconds a client should wait before trying again while the session store is down.

@@ -83,6 +83,11 @@ impl Application {
             passwords: app::ssr::auth::password::Hasher::new(
                 settings.auth_settings().hashing_concurrency,
             ),
+            jwt: Arc::new(app::ssr::auth::jwt::JwtKeys::new(
+                settings.secret.expose_secret(),
+                &settings.public_url,
+                settings.sessions.access_token_ttl,
+            )),
         };
         let router = router(state.clone(), &settings);
         Ok(Self {
@@ -256,7 +261,13 @@ fn router(state: AppState, settings: &Settings) -> Router {
         .with_state(state.clone());
     // Sessions (and so Redis) only where pages and server functions are: probes and static
     // files must not depend on Redis, nor pay a round trip per asset for a cookie they ignore.
-    let leptos = crate::sessions::with_sessions(leptos, &state, settings.http.trust_proxy);
+    // `/auth/v1` (API clients) shares them: it needs the client's address and the Bearer
+    // token's actor, resolved there.
+    let leptos = crate::sessions::with_sessions(
+        leptos.merge(crate::routes::auth_v1::router(state.clone())),
+        &state,
+        settings.http.trust_proxy,
+    );
 
     let request_id = HeaderName::from_static("x-request-id");
     plain

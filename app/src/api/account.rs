@@ -89,7 +89,7 @@ pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
 #[server(endpoint = "account/revoke")]
 pub async fn revoke_sessions(which: String) -> Result<(), AppError> {
     serve(async |ctx| {
-        use crate::ssr::auth::sessions;
+        use crate::ssr::auth::{flows::api, sessions};
         let id = account::require_user(&ctx.actor)?;
         let session = ctx.session().await?;
         let redis = &ctx.state.redis;
@@ -97,11 +97,13 @@ pub async fn revoke_sessions(which: String) -> Result<(), AppError> {
         match which.as_str() {
             "all" => {
                 sessions::revoke_all(redis, id, None).await?;
+                api::revoke_every_family(&ctx.flow(), id).await?;
                 sessions::end(&session, redis).await?;
                 leptos_axum::redirect("/signin?signed_out=1");
             }
             "others" => {
                 sessions::revoke_all(redis, id, current.as_deref()).await?;
+                api::revoke_every_family(&ctx.flow(), id).await?;
                 leptos_axum::redirect("/account?saved=sessions");
             }
             handle => {

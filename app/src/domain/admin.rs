@@ -233,6 +233,7 @@ pub mod actions {
         "user.verification_resent",
         "user.password_changed",
         "user.sessions_revoked",
+        "token.reuse_detected",
     ];
 }
 

@@ -13,4 +13,6 @@ pub struct AppState {
     pub redis: fred::clients::Pool,
     pub auth: Arc<super::settings::AuthSettings>,
     pub passwords: super::auth::password::Hasher,
+    /// Signs and checks API clients' access tokens.
+    pub jwt: Arc<super::auth::jwt::JwtKeys>,
 }

@@ -6,6 +6,7 @@
 //! it is loopback on Linux): the server sees a distinct peer address without trusting any
 //! header, limits hit by one test never touch another, and the audit log's `ip` is checkable.
 mod account;
+mod api;
 mod audit;
 mod recovery;
 mod session_list;
@@ -177,7 +178,12 @@ impl Browser {
     }
 
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        self.client.post(self.url(path))
+        self.request(reqwest::Method::POST, path)
+    }
+
+    /// A request from this browser's address, with its cookies and nothing else added.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path))
     }
 
     /// The session cookie's value in this browser's jar.

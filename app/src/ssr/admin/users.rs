@@ -16,7 +16,11 @@ use crate::{
     domain::admin::{BanDuration, Role, UserDetail, UserPage, actions, encode_cursor},
     error::AppError,
     ssr::{
-        auth::{Actor, flows::Flow, flows::signup::queue_verification, ratelimit, sessions},
+        auth::{
+            Actor,
+            flows::{Flow, api, signup::queue_verification},
+            ratelimit, sessions,
+        },
         db::{DbError, admin as queries, admin::AuditFilter, admin::UserSearch},
     },
 };
@@ -74,10 +78,14 @@ fn not_self(a: &AdminTx, target: Uuid, field: &str, what: &str) -> Result<(), Ap
     Ok(())
 }
 
-/// Signs the target out everywhere after a committed change the database already enforces.
+/// Signs the target out everywhere (browser sessions and API clients' refresh tokens) after a
+/// committed change the database already enforces.
 async fn end_sessions_after(flow: &Flow<'_>, target: Uuid, why: &str) {
     if let Err(e) = sessions::revoke_all(&flow.state.redis, target, None).await {
         tracing::error!(error = ?e, %target, why, "could not sign the user out everywhere");
+    }
+    if let Err(e) = api::revoke_every_family(flow, target).await {
+        tracing::error!(error = ?e, %target, why, "could not revoke the user's API tokens");
     }
 }
 

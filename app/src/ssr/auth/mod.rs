@@ -2,6 +2,7 @@
 mod actor;
 pub mod client;
 pub mod flows;
+pub mod jwt;
 pub mod password;
 pub mod ratelimit;
 pub mod sessions;

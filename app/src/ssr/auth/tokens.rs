@@ -12,10 +12,15 @@ pub struct Minted {
     pub code_hash: String,
 }
 
-pub fn mint() -> Minted {
+/// 256 random bits, URL-safe base64: a token nobody can guess.
+pub fn random() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    let token = URL_SAFE_NO_PAD.encode(bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn mint() -> Minted {
+    let token = random();
     let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
     Minted {
         token_hash: hash_token(&token),

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod outbox;
 pub mod posts;
 pub mod profiles;
+pub mod refresh_tokens;
 pub mod status;
 pub mod tokens;
 pub mod users;

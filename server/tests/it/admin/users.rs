@@ -195,6 +195,20 @@ async fn a_ban_signs_the_user_out_everywhere_and_sign_in_says_the_account_is_sus
     w.sign_in_directly(&phone, user.id).await;
     assert_eq!(w.live_sessions(user.id).await, 2);
     let id = user.id.to_string();
+    // And an API client signed in (see auth_flows::api).
+    let token = |grant: &str, body: serde_json::Value| {
+        let request = phone
+            .post(&format!("/auth/v1/token?grant_type={grant}"))
+            .json(&body);
+        phone.send(request)
+    };
+    let granted = token(
+        "password",
+        serde_json::json!({ "email": user.email, "password": PASSWORD }),
+    )
+    .await
+    .json::<serde_json::Value>();
+    let refresh = serde_json::json!({ "refresh_token": granted["refresh_token"] });
 
     admin
         .call("/api/admin/ban", &[("id", &id), ("duration", "1d")])
@@ -243,6 +257,8 @@ async fn a_ban_signs_the_user_out_everywhere_and_sign_in_says_the_account_is_sus
         .await
         .assert_redirects_to("/account");
     assert_eq!(elsewhere.role().await, "authenticated");
+    // The ban ended the API client's sign-in for good: unbanning does not revive it.
+    assert_eq!(token("refresh_token", refresh).await.status, 400);
 }
 
 #[tokio::test]

@@ -10,7 +10,10 @@ use crate::{
     ssr::{
         auth::{Actor, password::Verdict, ratelimit, sessions, tokens},
         cache::PostCache,
-        db::{self, DbError, outbox, profiles, tokens as stored, tokens::Purpose, users},
+        db::{
+            self, DbError, outbox, profiles, refresh_tokens, tokens as stored, tokens::Purpose,
+            users,
+        },
     },
 };
 
@@ -127,6 +130,8 @@ pub async fn change_password(
         .map_err(|m| AppError::invalid("new_password", m))?;
     let hash = flow.state.passwords.hash(new.expose()).await?;
     users::set_password_hash(&mut tx, id, &hash).await?;
+    // API clients signed in with the old password sign in again, like other browsers.
+    refresh_tokens::revoke_user(&mut tx, id).await?;
     outbox::enqueue(
         &mut tx,
         &outbox::OutboxEmail {

@@ -2,6 +2,7 @@
 //! its one transaction (state change + audit entry + outbox email together) and its session
 //! work. Answers that could reveal whether an account exists are identical by construction.
 pub mod account;
+pub mod api;
 pub mod recovery;
 pub mod signin;
 pub mod signup;

@@ -8,7 +8,7 @@ use crate::{
     error::AppError,
     ssr::{
         auth::{password::Verdict, ratelimit, sessions},
-        db::{DbError, users},
+        db::{DbError, Tx, users},
     },
 };
 
@@ -23,14 +23,23 @@ pub enum SignInRefusal {
     Unconfirmed,
 }
 
-/// Checks the password and starts a fresh session (new id) for the user.
-#[tracing::instrument(name = "auth.sign_in", skip_all)]
-pub async fn sign_in(
+/// A user whose email and password were right and who may sign in (confirmed, not banned).
+pub struct Authenticated {
+    pub id: uuid::Uuid,
+    pub email: String,
+}
+
+/// Checks an email and password with every guard sign-in has: limits per address and per
+/// account, the back-off, one answer for an unknown email and a wrong password, bans and
+/// unconfirmed addresses. On success the sign-in and its audit entry (`via` says where:
+/// `browser` or `api`) are written in the returned transaction, which the caller commits
+/// with whatever the sign-in creates.
+pub async fn authenticate(
     flow: &Flow<'_>,
-    session: &Session,
     email: &str,
     password: &str,
-) -> Result<uuid::Uuid, AppError> {
+    via: &str,
+) -> Result<(Authenticated, Tx), AppError> {
     let redis = &flow.state.redis;
     ratelimit::hit(redis, &ratelimit::SIGN_IN_PER_IP, &flow.ip_key()).await?;
     let email = EmailAddress::parse(email).map_err(|m| AppError::invalid("email", m))?;
@@ -52,8 +61,14 @@ pub async fn sign_in(
         (user, _) => {
             ratelimit::failed_sign_in(redis, email.as_ref(), &ip).await;
             let target = user.map(|u| u.id);
-            flow.audit(&mut tx, "user.sign_in_failed", None, target, json!({}))
-                .await?;
+            flow.audit(
+                &mut tx,
+                "user.sign_in_failed",
+                None,
+                target,
+                json!({ "via": via }),
+            )
+            .await?;
             tx.commit().await.map_err(DbError::from)?;
             return Err(bad_credentials());
         }
@@ -64,7 +79,7 @@ pub async fn sign_in(
             "user.sign_in_refused_banned",
             None,
             Some(user.id),
-            json!({}),
+            json!({ "via": via }),
         )
         .await?;
         tx.commit().await.map_err(DbError::from)?;
@@ -89,13 +104,37 @@ pub async fn sign_in(
         "user.signed_in",
         Some(user.id),
         Some(user.id),
-        json!({}),
+        json!({ "via": via }),
     )
     .await?;
-    tx.commit().await.map_err(DbError::from)?;
-
     ratelimit::cleared_sign_in(redis, email.as_ref(), &ip).await;
-    sessions::establish(session, redis, flow.settings(), user.id, flow.client).await?;
+    Ok((
+        Authenticated {
+            id: user.id,
+            email: user.email,
+        },
+        tx,
+    ))
+}
+
+/// Checks the password and starts a fresh session (new id) for the user.
+#[tracing::instrument(name = "auth.sign_in", skip_all)]
+pub async fn sign_in(
+    flow: &Flow<'_>,
+    session: &Session,
+    email: &str,
+    password: &str,
+) -> Result<uuid::Uuid, AppError> {
+    let (user, tx) = authenticate(flow, email, password, "browser").await?;
+    tx.commit().await.map_err(DbError::from)?;
+    sessions::establish(
+        session,
+        &flow.state.redis,
+        flow.settings(),
+        user.id,
+        flow.client,
+    )
+    .await?;
     Ok(user.id)
 }
 

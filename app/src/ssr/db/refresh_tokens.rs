@@ -1,0 +1,105 @@
+//! `auth.refresh_tokens`: API clients' refresh tokens, stored hashed, used once, in families
+//! (one per sign-in). Reached as `auth_service`.
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{DbError, Tx};
+
+pub struct NewRefreshToken<'a> {
+    pub user_id: Uuid,
+    pub family_id: Uuid,
+    pub token_hash: &'a [u8],
+    pub expires_at: DateTime<Utc>,
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<&'a str>,
+}
+
+pub async fn insert(tx: &mut Tx, token: &NewRefreshToken<'_>) -> Result<(), DbError> {
+    sqlx::query(
+        "insert into auth.refresh_tokens \
+           (user_id, family_id, token_hash, expires_at, ip, user_agent) \
+         values ($1, $2, $3, $4, $5::text::inet, $6)",
+    )
+    .bind(token.user_id)
+    .bind(token.family_id)
+    .bind(token.token_hash)
+    .bind(token.expires_at)
+    .bind(token.ip.map(|ip| ip.to_string()))
+    .bind(token.user_agent)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// What presenting a refresh token found.
+pub enum Presented {
+    /// Live: it is now used, and its family may get a successor.
+    Live {
+        user_id: Uuid,
+        family_id: Uuid,
+        expires_at: DateTime<Utc>,
+    },
+    /// Used before, in a family still live: somebody holds a copy.
+    Reused { user_id: Uuid, family_id: Uuid },
+    /// Unknown, expired or revoked.
+    Dead,
+}
+
+/// Marks a live token used (only once: the `used_at is null` guard makes two concurrent
+/// presentations yield one `Live`), or says why it is not live.
+pub async fn present(tx: &mut Tx, token_hash: &[u8]) -> Result<Presented, DbError> {
+    let live: Option<(Uuid, Uuid, DateTime<Utc>)> = sqlx::query_as(
+        "update auth.refresh_tokens set used_at = now() \
+         where token_hash = $1 and used_at is null and revoked_at is null and expires_at > now() \
+         returning user_id, family_id, expires_at",
+    )
+    .bind(token_hash)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some((user_id, family_id, expires_at)) = live {
+        return Ok(Presented::Live {
+            user_id,
+            family_id,
+            expires_at,
+        });
+    }
+    let reused: Option<(Uuid, Uuid)> = sqlx::query_as(
+        "select user_id, family_id from auth.refresh_tokens \
+         where token_hash = $1 and used_at is not null and revoked_at is null \
+           and expires_at > now()",
+    )
+    .bind(token_hash)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(match reused {
+        Some((user_id, family_id)) => Presented::Reused { user_id, family_id },
+        None => Presented::Dead,
+    })
+}
+
+/// Ends one family (a sign-out, or a reused token). Returns how many tokens it ended.
+pub async fn revoke_family(tx: &mut Tx, user_id: Uuid, family_id: Uuid) -> Result<u64, DbError> {
+    let done = sqlx::query(
+        "update auth.refresh_tokens set revoked_at = now() \
+         where user_id = $1 and family_id = $2 and revoked_at is null",
+    )
+    .bind(user_id)
+    .bind(family_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Ends every family of a user (password change or reset, ban, sign-out everywhere).
+pub async fn revoke_user(tx: &mut Tx, user_id: Uuid) -> Result<u64, DbError> {
+    let done = sqlx::query(
+        "update auth.refresh_tokens set revoked_at = now() \
+         where user_id = $1 and revoked_at is null",
+    )
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,236 @@
+//! `/auth/v1`: sign-in for API clients (scripts, mobile apps, other servers), shaped like
+//! Supabase's auth API. The flows are the browser's (`app::ssr::auth::flows`): same checks,
+//! limits, audit entries; only the credential differs (a Bearer access token and a rotating
+//! refresh token instead of a cookie). With the access token, the same server functions
+//! (`/api/*`) answer as that user, through the same `begin_as` and Row Level Security.
+//!
+//! - `POST /auth/v1/token?grant_type=password` `{"email", "password"}`
+//! - `POST /auth/v1/token?grant_type=refresh_token` `{"refresh_token"}`
+//! - `GET /auth/v1/user` (Bearer): the signed-in user
+//! - `POST /auth/v1/logout[?scope=local|global]` (Bearer): ends this sign-in's refresh tokens
+//!   (or every one of the user's)
+//!
+//! Errors are JSON `{"error", "error_description"}` with the status that fits (400, 401, 429
+//! with `Retry-After`, 503), never a stack trace; nothing here is cached by anybody.
+use app::{
+    error::AppError,
+    ssr::{
+        auth::{
+            Actor, ClientMeta,
+            flows::{Flow, account, api},
+            jwt::Claims,
+        },
+        state::AppState,
+    },
+};
+use axum::{
+    Extension, Json, Router,
+    extract::{Query, State, rejection::JsonRejection},
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::{Deserialize, Serialize};
+
+/// The routes; they need the session layers' `ClientMeta` and `Actor` (see `sessions`).
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/auth/v1/token", post(token))
+        .route("/auth/v1/user", get(user))
+        .route("/auth/v1/logout", post(logout))
+        .with_state(state)
+}
+
+#[derive(Deserialize)]
+struct GrantQuery {
+    grant_type: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct GrantBody {
+    email: Option<String>,
+    password: Option<String>,
+    refresh_token: Option<String>,
+}
+
+async fn token(
+    State(state): State<AppState>,
+    Extension(client): Extension<ClientMeta>,
+    Query(query): Query<GrantQuery>,
+    body: Result<Json<GrantBody>, JsonRejection>,
+) -> Response {
+    let Ok(Json(body)) = body else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Send a JSON body (Content-Type: application/json).",
+        );
+    };
+    let flow = Flow {
+        state: &state,
+        client: &client,
+    };
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let granted = match query.grant_type.as_deref() {
+        Some("password") => {
+            api::password_grant(&flow, &text(&body.email), &text(&body.password)).await
+        }
+        Some("refresh_token") => api::refresh_grant(&flow, &text(&body.refresh_token)).await,
+        _ => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "grant_type must be password or refresh_token.",
+            );
+        }
+    };
+    match granted {
+        Ok(pair) => no_store(Json(pair)),
+        Err(e) => app_error(e),
+    }
+}
+
+#[derive(Serialize)]
+struct UserBody {
+    id: uuid::Uuid,
+    email: String,
+    username: String,
+    display_name: Option<String>,
+    bio: Option<String>,
+    role: String,
+}
+
+async fn user(
+    State(state): State<AppState>,
+    Extension(client): Extension<ClientMeta>,
+    Extension(actor): Extension<Actor>,
+    claims: Option<Extension<Claims>>,
+) -> Response {
+    if claims.is_none() {
+        return missing_token();
+    }
+    let flow = Flow {
+        state: &state,
+        client: &client,
+    };
+    // Read as the user: a banned or deleted user gets 401 even with an unexpired token.
+    match account::load(&flow, &actor).await {
+        Ok(a) => no_store(Json(UserBody {
+            id: a.id,
+            email: a.email,
+            username: a.username,
+            display_name: a.display_name,
+            bio: a.bio,
+            role: a.role,
+        })),
+        Err(e) => app_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct LogoutQuery {
+    scope: Option<String>,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    Extension(client): Extension<ClientMeta>,
+    Query(query): Query<LogoutQuery>,
+    claims: Option<Extension<Claims>>,
+) -> Response {
+    let Some(Extension(claims)) = claims else {
+        return missing_token();
+    };
+    let scope = match api::Scope::parse(query.scope.as_deref()) {
+        Ok(scope) => scope,
+        Err(e) => return app_error(e),
+    };
+    let flow = Flow {
+        state: &state,
+        client: &client,
+    };
+    match api::sign_out(&flow, claims.sub, claims.session_id, scope).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => app_error(e),
+    }
+}
+
+fn no_store(body: impl IntoResponse) -> Response {
+    (
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        body,
+    )
+        .into_response()
+}
+
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    (
+        status,
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        Json(serde_json::json!({ "error": error, "error_description": description })),
+    )
+        .into_response()
+}
+
+/// 401 for a request that needs an access token and came without one.
+fn missing_token() -> Response {
+    let mut response = oauth_error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "Send an access token: Authorization: Bearer <token>.",
+    );
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+/// A flow's error as an OAuth-style answer. Internal failures were logged where they happened.
+fn app_error(e: AppError) -> Response {
+    let description = e.to_string();
+    match e {
+        AppError::Invalid { field, .. } => {
+            let code = match field.as_deref() {
+                Some("unconfirmed") => "email_not_confirmed",
+                Some("scope") => "invalid_request",
+                _ => "invalid_grant",
+            };
+            oauth_error(StatusCode::BAD_REQUEST, code, &description)
+        }
+        AppError::Unauthorized => {
+            let mut response = oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "This sign-in is no longer valid. Sign in again.",
+            );
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+            );
+            response
+        }
+        AppError::Forbidden => oauth_error(StatusCode::FORBIDDEN, "forbidden", &description),
+        AppError::NotFound => oauth_error(StatusCode::NOT_FOUND, "not_found", &description),
+        AppError::RateLimited { retry_after_secs } => {
+            let mut response = oauth_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "over_request_rate_limit",
+                &description,
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            response
+        }
+        AppError::Unavailable => oauth_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            &description,
+        ),
+        AppError::Conflict(_) | AppError::Internal | AppError::Network => oauth_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            &description,
+        ),
+    }
+}
