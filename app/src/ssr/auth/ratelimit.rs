@@ -81,6 +81,13 @@ pub const RESEND_PER_ACCOUNT: Limit = Limit {
     max: 3,
     window: HOUR,
 };
+/// Refresh-token grants per IP: generous (many clients may share an address), but a flood
+/// of made-up tokens stops before it costs the database.
+pub const REFRESH_PER_IP: Limit = Limit {
+    name: "refresh_ip",
+    max: 300,
+    window: Duration::from_secs(5 * 60),
+};
 pub const CODE_ENTRY_PER_ACCOUNT: Limit = Limit {
     name: "code_entry",
     max: 10,

@@ -167,6 +167,15 @@ async fn refused_grants_say_why_without_telling_who_has_an_account() {
     assert_eq!(oauth_error(&empty, 400), "invalid_grant");
     let made_up = api.refresh("bm90IGEgcmVhbCB0b2tlbg").await;
     assert_eq!(oauth_error(&made_up, 400), "invalid_grant");
+
+    // Guessing refresh tokens from one address stops at the limit (two were used above).
+    let limit = app::ssr::auth::ratelimit::REFRESH_PER_IP.max;
+    for _ in 2..limit {
+        assert_eq!(api.refresh("guess").await.status, 400);
+    }
+    let limited = api.refresh("guess").await;
+    assert_eq!(oauth_error(&limited, 429), "over_request_rate_limit");
+    assert!(limited.header("retry-after").is_some());
 }
 
 #[tokio::test]

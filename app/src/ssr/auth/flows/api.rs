@@ -12,7 +12,7 @@ use super::{Flow, signin};
 use crate::{
     error::AppError,
     ssr::{
-        auth::tokens,
+        auth::{ratelimit, tokens},
         db::{DbError, Tx, refresh_tokens, refresh_tokens::Presented, users},
     },
 };
@@ -64,6 +64,12 @@ pub async fn password_grant(
 #[tracing::instrument(name = "api.refresh_grant", skip_all)]
 pub async fn refresh_grant(flow: &Flow<'_>, refresh_token: &str) -> Result<TokenPair, AppError> {
     let refresh_token = refresh_token.trim();
+    ratelimit::hit(
+        &flow.state.redis,
+        &ratelimit::REFRESH_PER_IP,
+        &flow.ip_key(),
+    )
+    .await?;
     if refresh_token.is_empty() {
         return Err(AppError::invalid("refresh_token", "Send a refresh token."));
     }
