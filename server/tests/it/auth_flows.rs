@@ -301,6 +301,13 @@ pub async fn signed_in_user(app: &TestApp, tag: &str) -> (User, Browser) {
     (user, browser)
 }
 
+/// Bans a user for a day straight in the database, the way no admin action would: their
+/// sessions and refresh tokens are left alone, to show what a surviving credential gets.
+pub async fn ban_directly(app: &TestApp, id: Uuid) {
+    let sql = "update auth.users set banned_until = now() + interval '1 day' where id = $1";
+    assert_eq!(as_auth_service(app, sql, id).await, 1);
+}
+
 /// Runs one statement as `auth_service`, the auth subsystem's role.
 pub async fn as_auth_service(app: &TestApp, sql: &str, id: Uuid) -> u64 {
     let mut tx = begin_service(&app.pool, ServiceRole::Auth).await.unwrap();

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::{
-    Answer, Browser, User, actions_of, as_auth_service, audit_of, new_email, new_password,
+    Answer, Browser, User, actions_of, audit_of, ban_directly, new_email, new_password,
     signed_in_user, verified_user,
 };
 use crate::harness::{PUBLIC_URL, TestApp};
@@ -313,13 +313,7 @@ async fn sign_out_password_change_and_ban_end_refresh_tokens() {
     // A ban: the unexpired access token gets nothing (the database makes it anon), and the
     // refresh token is refused.
     let (access_e, refresh_e) = tokens(&api.password(&user).await);
-    let banned = as_auth_service(
-        &app,
-        "update auth.users set banned_until = now() + interval '1 day' where id = $1",
-        user.id,
-    )
-    .await;
-    assert_eq!(banned, 1);
+    ban_directly(&app, user.id).await;
     assert_eq!(api.role(&access_e).await, "anon");
     let me = api
         .with_token(Method::GET, "/auth/v1/user", &access_e)

@@ -6,7 +6,7 @@ use app::error::AppError;
 use fred::interfaces::KeysInterface as _;
 
 use super::{
-    Answer, Browser, actions_of, as_auth_service, new_email, role_with_cookie, signed_in_user,
+    Answer, Browser, actions_of, ban_directly, new_email, role_with_cookie, signed_in_user,
     user_id, verified_user,
 };
 use crate::{
@@ -104,13 +104,7 @@ async fn signing_out_deletes_the_session_in_redis() {
 async fn a_banned_user_cannot_sign_in_and_a_signed_in_one_is_anonymous_on_the_next_request() {
     let app = TestApp::spawn().await;
     let (user, browser) = signed_in_user(&app, "banned").await;
-    let banned = as_auth_service(
-        &app,
-        "update auth.users set banned_until = now() + interval '1 day' where id = $1",
-        user.id,
-    )
-    .await;
-    assert_eq!(banned, 1);
+    ban_directly(&app, user.id).await;
 
     assert_eq!(browser.role().await, "anon");
     assert_eq!(
