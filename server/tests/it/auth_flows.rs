@@ -70,6 +70,13 @@ impl Answer {
         self.header("location")
     }
 
+    /// Where a successful server function sends the page (200 and `Location`).
+    #[track_caller]
+    pub fn redirect(&self) -> &str {
+        assert_eq!(self.status, 200, "{self:?}");
+        self.location().expect("a Location header")
+    }
+
     /// Success, as the hydrated page sees it: 200 and the redirect hint to `to`.
     #[track_caller]
     pub fn assert_redirects_to(&self, to: &str) {

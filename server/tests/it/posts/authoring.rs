@@ -126,7 +126,10 @@ async fn empty_or_oversized_titles_and_bodies_are_refused_next_to_the_field() {
             &[("title", ""), ("body", "x"), ("intent", "draft")],
         )
         .await;
-    let back = form_post.location.expect("redirected back to the form");
+    let back = form_post
+        .location()
+        .expect("redirected back to the form")
+        .to_owned();
     assert!(back.starts_with("/posts/new?"), "{back}");
     let page = world.page(author, &back).await;
     assert_eq!(page.status, 200);
@@ -236,7 +239,7 @@ async fn drafts_are_listed_for_their_author_only() {
     assert_eq!(anon.error(), AppError::Unauthorized);
     let page = world.page(&Reader::anon(), "/posts/mine").await;
     assert_eq!(page.status, 302);
-    assert_eq!(page.location.as_deref(), Some("/signin?next=/posts/mine"));
+    assert_eq!(page.location(), Some("/signin?next=/posts/mine"));
     let page = world.page(&world.author, "/posts/mine").await;
     assert!(page.body.contains("Work in progress"));
     let page = world.page(&world.author, &format!("/posts/{draft}")).await;
@@ -311,7 +314,7 @@ async fn only_the_author_changes_a_post_and_anonymous_visitors_write_nothing() {
         .await;
     assert_eq!(edit.error(), AppError::Unauthorized);
     let page = world.page(&anon, "/posts/new").await;
-    assert_eq!(page.location.as_deref(), Some("/signin?next=/posts/new"));
+    assert_eq!(page.location(), Some("/signin?next=/posts/new"));
 
     // The database refuses the same writes when the server's checks are skipped.
     let public_id: Uuid = public_id.parse().unwrap();

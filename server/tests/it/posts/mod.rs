@@ -6,14 +6,11 @@ mod caching;
 
 use std::{sync::Arc, time::Duration};
 
-use app::{
-    error::AppError,
-    ssr::{
-        auth::{ClientMeta, sessions},
-        cache::PostCache,
-        db::{ServiceRole, begin_service},
-        settings::AuthSettings,
-    },
+use app::ssr::{
+    auth::{ClientMeta, sessions},
+    cache::PostCache,
+    db::{ServiceRole, begin_service},
+    settings::AuthSettings,
 };
 use fred::clients::Pool;
 use tower_sessions::Session;
@@ -47,37 +44,8 @@ impl Reader {
     }
 }
 
-/// A server function's or page's answer.
-#[derive(Debug)]
-pub struct Answer {
-    pub status: u16,
-    pub location: Option<String>,
-    pub body: String,
-}
-
-impl Answer {
-    #[track_caller]
-    pub fn json<T: serde::de::DeserializeOwned>(&self) -> T {
-        assert_eq!(self.status, 200, "{self:?}");
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {self:?}"))
-    }
-
-    #[track_caller]
-    pub fn error(&self) -> AppError {
-        assert_ne!(self.status, 200, "expected an error: {self:?}");
-        let error: AppError = serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not an AppError ({e}): {self:?}"));
-        assert_eq!(self.status, error.status_code(), "{self:?}");
-        error
-    }
-
-    /// The redirect a successful write answers with.
-    #[track_caller]
-    pub fn redirect(&self) -> &str {
-        assert_eq!(self.status, 200, "{self:?}");
-        self.location.as_deref().expect("a Location header")
-    }
-}
+/// A server function's or page's answer: the auth tests' type.
+pub use crate::auth_flows::Answer;
 
 pub struct World {
     pub app: TestApp,
@@ -175,11 +143,7 @@ impl World {
         let response = request.send().await.expect("the server answers");
         Answer {
             status: response.status().as_u16(),
-            location: response
-                .headers()
-                .get("location")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
+            headers: response.headers().clone(),
             body: response.text().await.expect("a body"),
         }
     }
@@ -212,10 +176,16 @@ impl World {
             .header("Referer", format!("{PUBLIC_URL}{from}"))
             .form(form);
         let mut answer = self.send(who, request).await;
-        answer.location = answer.location.map(|to| match reqwest::Url::parse(&to) {
-            Ok(url) => format!("{}?{}", url.path(), url.query().unwrap_or_default()),
-            Err(_) => to,
-        });
+        // The redirect back to the form is absolute; keep its path and query.
+        let relative = answer
+            .location()
+            .and_then(|to| reqwest::Url::parse(to).ok())
+            .map(|url| format!("{}?{}", url.path(), url.query().unwrap_or_default()));
+        if let Some(to) = relative {
+            answer
+                .headers
+                .insert("location", to.parse().expect("a header value"));
+        }
         answer
     }
 
