@@ -6,6 +6,9 @@
 //!
 //! - `POST /auth/v1/token?grant_type=password` `{"email", "password"}`
 //! - `POST /auth/v1/token?grant_type=refresh_token` `{"refresh_token"}`
+//!
+//!   JSON as Supabase's clients send it, or a form as OAuth 2 clients do (RFC 6749:
+//!   `grant_type` in the body, `username` for the email).
 //! - `GET /auth/v1/user` (Bearer): the signed-in user
 //! - `POST /auth/v1/logout[?scope=local|global]` (Bearer): ends this sign-in's refresh tokens
 //!   (or every one of the user's)
@@ -24,8 +27,8 @@ use app::{
     },
 };
 use axum::{
-    Extension, Json, Router,
-    extract::{Query, State, rejection::JsonRejection},
+    Extension, Form, Json, Router,
+    extract::{FromRequest as _, Query, Request, State},
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -48,22 +51,44 @@ struct GrantQuery {
 
 #[derive(Deserialize, Default)]
 struct GrantBody {
+    grant_type: Option<String>,
+    #[serde(alias = "username")]
     email: Option<String>,
     password: Option<String>,
     refresh_token: Option<String>,
+}
+
+/// The grant's body: a form when the client says so, JSON otherwise; `None` if unreadable.
+async fn grant_body(request: Request) -> Option<GrantBody> {
+    let form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if form {
+        Form::<GrantBody>::from_request(request, &())
+            .await
+            .ok()
+            .map(|Form(body)| body)
+    } else {
+        Json::<GrantBody>::from_request(request, &())
+            .await
+            .ok()
+            .map(|Json(body)| body)
+    }
 }
 
 async fn token(
     State(state): State<AppState>,
     Extension(client): Extension<ClientMeta>,
     Query(query): Query<GrantQuery>,
-    body: Result<Json<GrantBody>, JsonRejection>,
+    request: Request,
 ) -> Response {
-    let Ok(Json(body)) = body else {
+    let Some(body) = grant_body(request).await else {
         return oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
-            "Send a JSON body (Content-Type: application/json).",
+            "Send a JSON body (Content-Type: application/json) or a form.",
         );
     };
     let flow = Flow {
@@ -71,7 +96,8 @@ async fn token(
         client: &client,
     };
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    let granted = match query.grant_type.as_deref() {
+    let grant_type = query.grant_type.or(body.grant_type.clone());
+    let granted = match grant_type.as_deref() {
         Some("password") => {
             api::password_grant(&flow, &text(&body.email), &text(&body.password)).await
         }

@@ -103,6 +103,18 @@ async fn api_clients_sign_in_refresh_and_call_server_functions_as_the_user() {
         .await;
     assert_eq!(account.json::<Value>()["email"], user.email.as_str());
 
+    // OAuth 2 clients send a form, with grant_type in it and the email as `username`.
+    let form = api
+        .browser
+        .send(api.browser.post("/auth/v1/token").form(&[
+            ("grant_type", "password"),
+            ("username", user.email.as_str()),
+            ("password", user.password.as_str()),
+        ]))
+        .await;
+    let (access_form, _) = tokens(&form);
+    assert_eq!(api.role(&access_form).await, "authenticated");
+
     // A refresh gives a new pair; both tokens are new and the new access token works.
     let refreshed = api.refresh(&refresh).await;
     let (access2, refresh2) = tokens(&refreshed);
@@ -117,7 +129,7 @@ async fn api_clients_sign_in_refresh_and_call_server_functions_as_the_user() {
         .filter(|e| e.action == "user.signed_in")
         .map(|e| e.details["via"].clone())
         .collect();
-    assert_eq!(via, [json!("browser"), json!("api")]);
+    assert_eq!(via, [json!("browser"), json!("api"), json!("api")]);
 }
 
 #[tokio::test]
