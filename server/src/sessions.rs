@@ -1,5 +1,6 @@
 //! The browser-session layers: who the client is (address, user agent), the tower-sessions
-//! layer over Redis, and the request's [`Actor`] resolved from the session cookie.
+//! layer over Redis, and the request's [`Actor`] resolved from the session cookie (or, for
+//! API clients, from a Bearer access token).
 //!
 //! Requests without a session cookie never touch Redis, so anonymous pages keep working while
 //! Redis is down; a request with a cookie whose session cannot be loaded gets a 503 page
@@ -104,7 +105,9 @@ async fn resolve_actor(
     // client learns at once that it must refresh.
     if let Some(token) = jwt::bearer(request.headers()) {
         let Some(claims) = context.jwt.verify(token) else {
-            return invalid_token();
+            return crate::routes::auth_v1::invalid_token(
+                "The access token is invalid or has expired.",
+            );
         };
         record_user(&request, claims.sub);
         let extensions = request.extensions_mut();
@@ -151,25 +154,6 @@ fn record_user(request: &Request, user: uuid::Uuid) {
         .get::<RequestSpan>()
         .map_or_else(tracing::Span::current, |s| s.0.clone());
     span.record("user_id", tracing::field::display(user));
-}
-
-/// 401 for a Bearer token that is malformed, forged, expired or for another issuer (RFC 6750).
-fn invalid_token() -> Response {
-    (
-        StatusCode::UNAUTHORIZED,
-        [
-            (
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(r#"Bearer error="invalid_token""#),
-            ),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        ],
-        axum::Json(serde_json::json!({
-            "error": "invalid_token",
-            "error_description": "The access token is invalid or has expired.",
-        })),
-    )
-        .into_response()
 }
 
 /// Seconds a client should wait before trying again while the session store is down.

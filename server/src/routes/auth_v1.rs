@@ -211,6 +211,17 @@ fn missing_token() -> Response {
     response
 }
 
+/// 401 for a Bearer token that is malformed, forged, expired, for another issuer, or whose
+/// user may no longer sign in (RFC 6750).
+pub fn invalid_token(description: &str) -> Response {
+    let mut response = oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", description);
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+    );
+    response
+}
+
 /// A flow's error as an OAuth-style answer. Internal failures were logged where they happened.
 fn app_error(e: AppError) -> Response {
     let description = e.to_string();
@@ -223,18 +234,7 @@ fn app_error(e: AppError) -> Response {
             };
             oauth_error(StatusCode::BAD_REQUEST, code, &description)
         }
-        AppError::Unauthorized => {
-            let mut response = oauth_error(
-                StatusCode::UNAUTHORIZED,
-                "invalid_token",
-                "This sign-in is no longer valid. Sign in again.",
-            );
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(r#"Bearer error="invalid_token""#),
-            );
-            response
-        }
+        AppError::Unauthorized => invalid_token("This sign-in is no longer valid. Sign in again."),
         AppError::Forbidden => oauth_error(StatusCode::FORBIDDEN, "forbidden", &description),
         AppError::NotFound => oauth_error(StatusCode::NOT_FOUND, "not_found", &description),
         AppError::RateLimited { retry_after_secs } => {
