@@ -110,11 +110,22 @@ pub fn Forbidden(
     }
 }
 
-/// What a page shows when its data could not be loaded. A refusal shows nothing: the layout
-/// already answers with the 403 page.
+/// What a page shows when its data could not be loaded. A refusal normally shows nothing, as
+/// the layout already answers with the 403 page; but if the layout still takes the viewer for
+/// an admin (the role was taken away since the area was opened), the page says it.
 pub fn load_error(error: AppError) -> AnyView {
     match error {
-        AppError::Forbidden | AppError::Unauthorized => ().into_any(),
+        AppError::Forbidden | AppError::Unauthorized => {
+            let layout_says_admin = use_context::<AdminViewer>()
+                .and_then(|AdminViewer(viewer)| viewer.get_untracked())
+                .and_then(Result::ok)
+                .is_some_and(|viewer| viewer.admin);
+            if layout_says_admin {
+                view! { <Forbidden signed_in=true /> }.into_any()
+            } else {
+                ().into_any()
+            }
+        }
         AppError::NotFound => view! { <NotFound /> }.into_any(),
         e => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
     }
