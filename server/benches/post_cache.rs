@@ -2,13 +2,9 @@
 //! from Postgres (what a miss does: a request transaction as `anon`, the SELECT, the markdown
 //! rendered and sanitized), measured in one run, printed as a ratio. Run with `scripts/bench`
 //! (Redis must be up: `scripts/services start`); it is a benchmark, not a test.
-use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicBool, AtomicU64, Ordering},
-    },
-    time::{Duration, Instant},
-};
+mod common;
+
+use std::time::Duration;
 
 use app::{
     domain::{PostBody, PostStatus, PostTitle, Slug, post::RenderedPost},
@@ -20,12 +16,9 @@ use app::{
         markdown,
     },
 };
+use common::{MEASURE, TASKS, measure};
 use fred::prelude::{Builder, ClientLike as _, Config};
 use sqlx::{PgPool, postgres::PgPoolOptions};
-
-const TASKS: usize = 8;
-const WARMUP: Duration = Duration::from_secs(1);
-const MEASURE: Duration = Duration::from_secs(4);
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -59,7 +52,7 @@ async fn main() -> anyhow::Result<()> {
         MEASURE.as_secs(),
         body().len() / 1024
     );
-    let uncached = measure("postgres", {
+    let uncached = measure("postgres", "post reads", {
         let (pool, slug) = (pool.clone(), slug.clone());
         move || {
             let (pool, slug) = (pool.clone(), slug.clone());
@@ -67,7 +60,7 @@ async fn main() -> anyhow::Result<()> {
         }
     })
     .await;
-    let cached = measure("redis", {
+    let cached = measure("redis", "post reads", {
         let (pool, slug, cache) = (pool.clone(), slug.clone(), cache.clone());
         move || {
             let (pool, slug, cache) = (pool.clone(), slug.clone(), cache.clone());
@@ -145,37 +138,4 @@ async fn seed(pool: &PgPool) -> anyhow::Result<String> {
     let (_, slug) = posts::insert(&mut tx, &new, &Slug::from_title(&title)).await?;
     tx.commit().await?;
     Ok(slug.to_string())
-}
-
-/// Runs `op` from TASKS tasks for the warm-up and then the measured window; returns reads/s.
-async fn measure<F, Fut>(name: &str, op: F) -> f64
-where
-    F: Fn() -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), AppError>> + Send,
-{
-    let count = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut tasks = Vec::new();
-    for _ in 0..TASKS {
-        let (op, count, stop) = (op.clone(), count.clone(), stop.clone());
-        tasks.push(tokio::spawn(async move {
-            while !stop.load(Ordering::Relaxed) {
-                op().await.expect("benchmark read");
-                count.fetch_add(1, Ordering::Relaxed);
-            }
-        }));
-    }
-    tokio::time::sleep(WARMUP).await;
-    let start_count = count.load(Ordering::Relaxed);
-    let started = Instant::now();
-    tokio::time::sleep(MEASURE).await;
-    let done = count.load(Ordering::Relaxed) - start_count;
-    let elapsed = started.elapsed().as_secs_f64();
-    stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        t.await.expect("benchmark task");
-    }
-    let rate = done as f64 / elapsed;
-    println!("{name:>10}: {rate:>9.0} post reads/s");
-    rate
 }
