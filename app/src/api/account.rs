@@ -96,14 +96,12 @@ pub async fn revoke_sessions(which: String) -> Result<(), AppError> {
         let current = session.id().map(|i| i.to_string());
         match which.as_str() {
             "all" => {
-                sessions::revoke_all(redis, id, None).await?;
-                api::revoke_every_family(&ctx.flow(), id).await?;
+                api::sign_out_everywhere(&ctx.flow(), id, None).await?;
                 sessions::end(&session, redis).await?;
                 leptos_axum::redirect("/signin?signed_out=1");
             }
             "others" => {
-                sessions::revoke_all(redis, id, current.as_deref()).await?;
-                api::revoke_every_family(&ctx.flow(), id).await?;
+                api::sign_out_everywhere(&ctx.flow(), id, current.as_deref()).await?;
                 leptos_axum::redirect("/account?saved=sessions");
             }
             handle => {

@@ -235,6 +235,27 @@ impl Browser {
         .await
     }
 
+    /// Asks `/auth/v1/token` for a grant, as an API client at this browser's address.
+    pub async fn token_grant(&self, grant_type: &str, body: serde_json::Value) -> Answer {
+        let path = format!("/auth/v1/token?grant_type={grant_type}");
+        self.send(self.post(&path).json(&body)).await
+    }
+
+    /// An API client's refresh token from a password grant (which must succeed).
+    pub async fn api_refresh_token(&self, email: &str, password: &str) -> String {
+        let body = serde_json::json!({ "email": email, "password": password });
+        let granted: serde_json::Value = self.token_grant("password", body).await.json();
+        granted["refresh_token"].as_str().unwrap().to_string()
+    }
+
+    /// Whether a refresh token still gets a new pair (it is spent if it does).
+    pub async fn refresh_works(&self, refresh_token: &str) -> bool {
+        let body = serde_json::json!({ "refresh_token": refresh_token });
+        let answer = self.token_grant("refresh_token", body).await;
+        assert!(matches!(answer.status, 200 | 400), "{answer:?}");
+        answer.status == 200
+    }
+
     /// Signs in and checks that it worked.
     pub async fn signed_in_as(&self, user: &User) {
         self.sign_in(&user.email, &user.password)

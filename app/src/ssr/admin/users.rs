@@ -81,11 +81,8 @@ fn not_self(a: &AdminTx, target: Uuid, field: &str, what: &str) -> Result<(), Ap
 /// Signs the target out everywhere (browser sessions and API clients' refresh tokens) after a
 /// committed change the database already enforces.
 async fn end_sessions_after(flow: &Flow<'_>, target: Uuid, why: &str) {
-    if let Err(e) = sessions::revoke_all(&flow.state.redis, target, None).await {
+    if let Err(e) = api::sign_out_everywhere(flow, target, None).await {
         tracing::error!(error = ?e, %target, why, "could not sign the user out everywhere");
-    }
-    if let Err(e) = api::revoke_every_family(flow, target).await {
-        tracing::error!(error = ?e, %target, why, "could not revoke the user's API tokens");
     }
 }
 
@@ -172,8 +169,8 @@ pub async fn sign_out_everywhere(
     if queries::find_user(&mut a.tx, target).await?.is_none() {
         return Err(AppError::NotFound);
     }
-    // The action itself is in Redis; its record commits right after it.
-    let ended = sessions::revoke_all(&flow.state.redis, target, None).await?;
+    // The action itself is in Redis and the auth tables; its record commits right after it.
+    let ended = api::sign_out_everywhere(flow, target, None).await?;
     flow.audit(
         &mut a.tx,
         actions::SESSIONS_REVOKED,

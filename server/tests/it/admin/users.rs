@@ -196,19 +196,7 @@ async fn a_ban_signs_the_user_out_everywhere_and_sign_in_says_the_account_is_sus
     assert_eq!(w.live_sessions(user.id).await, 2);
     let id = user.id.to_string();
     // And an API client signed in (see auth_flows::api).
-    let token = |grant: &str, body: serde_json::Value| {
-        let request = phone
-            .post(&format!("/auth/v1/token?grant_type={grant}"))
-            .json(&body);
-        phone.send(request)
-    };
-    let granted = token(
-        "password",
-        serde_json::json!({ "email": user.email, "password": PASSWORD }),
-    )
-    .await
-    .json::<serde_json::Value>();
-    let refresh = serde_json::json!({ "refresh_token": granted["refresh_token"] });
+    let refresh = phone.api_refresh_token(&user.email, PASSWORD).await;
 
     admin
         .call("/api/admin/ban", &[("id", &id), ("duration", "1d")])
@@ -258,7 +246,7 @@ async fn a_ban_signs_the_user_out_everywhere_and_sign_in_says_the_account_is_sus
         .assert_redirects_to("/account");
     assert_eq!(elsewhere.role().await, "authenticated");
     // The ban ended the API client's sign-in for good: unbanning does not revive it.
-    assert_eq!(token("refresh_token", refresh).await.status, 400);
+    assert!(!phone.refresh_works(&refresh).await);
 }
 
 #[tokio::test]
@@ -302,12 +290,17 @@ async fn signing_a_user_out_everywhere_ends_all_their_sessions() {
     let user = w.user("roamer").await;
     let laptop = Browser::open(&w.app);
     w.sign_in_directly(&laptop, user.id).await;
+    let api_client = laptop.api_refresh_token(&user.email, PASSWORD).await;
 
     admin
         .call("/api/admin/sign_out", &[("id", &user.id.to_string())])
         .await
         .assert_redirects_to(&format!("/admin/users/{}?done=signed-out", user.id));
     assert_eq!(w.live_sessions(user.id).await, 0);
+    assert!(
+        !laptop.refresh_works(&api_client).await,
+        "API sign-ins end too"
+    );
     assert_eq!(user.browser.role().await, "anon");
     assert_eq!(laptop.role().await, "anon");
     // Signing out is not a ban: they may sign in again at once.

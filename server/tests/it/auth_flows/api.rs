@@ -20,10 +20,7 @@ struct Client<'a> {
 
 impl Client<'_> {
     async fn grant(&self, grant_type: &str, body: Value) -> Answer {
-        let path = format!("/auth/v1/token?grant_type={grant_type}");
-        self.browser
-            .send(self.browser.post(&path).json(&body))
-            .await
+        self.browser.token_grant(grant_type, body).await
     }
 
     async fn password(&self, user: &User) -> Answer {

@@ -70,11 +70,13 @@ async fn the_list_marks_the_current_session_and_revoking_signs_that_browser_out(
     );
     assert_eq!(laptop.role().await, "authenticated");
 
-    // Every other session.
+    // Every other session, API clients' sign-ins included.
+    let api_client = tablet.api_refresh_token(&user.email, &user.password).await;
     revoke(&laptop, "others")
         .await
         .assert_redirects_to("/account?saved=sessions");
     assert_eq!(tablet.role().await, "anon");
+    assert!(!tablet.refresh_works(&api_client).await);
     assert_eq!(laptop.role().await, "authenticated");
     let listed = sessions(&laptop).await;
     assert_eq!(listed.len(), 1, "{listed:?}");

@@ -12,7 +12,7 @@ use super::{Flow, signin};
 use crate::{
     error::AppError,
     ssr::{
-        auth::{ratelimit, tokens},
+        auth::{ratelimit, sessions, tokens},
         db::{DbError, Tx, refresh_tokens, refresh_tokens::Presented, users},
     },
 };
@@ -160,11 +160,18 @@ pub async fn sign_out(
     Ok(())
 }
 
-/// Ends every refresh-token family of a user in a transaction of its own (after a change
-/// made elsewhere: a ban, a role change, "sign out everywhere"). Returns how many tokens.
-pub async fn revoke_every_family(flow: &Flow<'_>, user: Uuid) -> Result<u64, AppError> {
+/// Signs a user out everywhere: every browser session but `except_session` (a raw session
+/// id, the caller's own), and every API client's refresh tokens. For "sign out everywhere"
+/// (the account page's and an admin's), bans and role changes. Returns how many browser
+/// sessions ended.
+pub async fn sign_out_everywhere(
+    flow: &Flow<'_>,
+    user: Uuid,
+    except_session: Option<&str>,
+) -> Result<usize, AppError> {
+    let ended = sessions::revoke_all(&flow.state.redis, user, except_session).await?;
     let mut tx = flow.auth_tx().await?;
-    let ended = refresh_tokens::revoke_user(&mut tx, user).await?;
+    refresh_tokens::revoke_user(&mut tx, user).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(ended)
 }
