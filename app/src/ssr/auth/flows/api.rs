@@ -37,7 +37,7 @@ pub struct TokenUser {
 }
 
 /// The one answer for a refresh token that is unknown, expired, revoked or reused.
-pub fn invalid_refresh_token() -> AppError {
+fn invalid_refresh_token() -> AppError {
     AppError::invalid("refresh_token", "Invalid or expired refresh token.")
 }
 
