@@ -3,6 +3,7 @@
 //! a global: tests build a `Settings` of their own.
 use std::{net::SocketAddr, time::Duration};
 
+use app::ssr::auth::client::TrustedProxies;
 use secrecy::{ExposeSecret, SecretString};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,9 +73,9 @@ pub struct HttpSettings {
     /// How long in-flight requests get to finish after SIGTERM.
     pub shutdown_grace: Duration,
     pub ready_timeout: Duration,
-    /// Behind a reverse proxy: take the client address from the last `X-Forwarded-For` entry
-    /// (the one the proxy appended). Off by default, so clients cannot choose their address.
-    pub trust_proxy: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed. None by default, so the TCP peer
+    /// is the client and no client can choose its address.
+    pub trusted_proxies: TrustedProxies,
 }
 
 #[derive(Clone, Debug)]
@@ -164,6 +165,14 @@ impl Settings {
                 ));
             }
         };
+        if get("PALISADE_TRUST_PROXY").is_some() {
+            return Err(invalid(
+                "PALISADE_TRUST_PROXY",
+                "is replaced by PALISADE_TRUSTED_PROXIES, the addresses/CIDRs of the proxies \
+                 whose X-Forwarded-For is believed (empty: none). Set that and remove \
+                 PALISADE_TRUST_PROXY",
+            ));
+        }
         let prod = environment == Environment::Production;
         let required = |name: &'static str, dev_default: &str| match get(name) {
             Some(v) if !v.is_empty() => Ok(v),
@@ -194,6 +203,9 @@ impl Settings {
                 "needs at least 32 random characters",
             ));
         }
+
+        let trusted_proxies = TrustedProxies::parse(&var("PALISADE_TRUSTED_PROXIES", ""))
+            .map_err(|e| invalid("PALISADE_TRUSTED_PROXIES", e))?;
 
         let listen = get("PALISADE_LISTEN")
             .map(|v| v.parse().map_err(|e| invalid("PALISADE_LISTEN", e)))
@@ -234,7 +246,7 @@ impl Settings {
                 body_limit_bytes: number(&get, "PALISADE_BODY_LIMIT_BYTES", 1024 * 1024)?,
                 shutdown_grace: millis(&get, "PALISADE_SHUTDOWN_GRACE_MS", 20_000)?,
                 ready_timeout: millis(&get, "PALISADE_READY_TIMEOUT_MS", 1_000)?,
-                trust_proxy: var("PALISADE_TRUST_PROXY", "false") == "true",
+                trusted_proxies,
             },
             sessions: SessionSettings {
                 idle: hours(&get, "PALISADE_SESSION_IDLE_HOURS", 7 * 24)?,
@@ -419,6 +431,37 @@ mod tests {
             err,
             ConfigError::MissingInProduction("PALISADE_MAIL_FROM")
         ));
+    }
+
+    #[test]
+    fn trusted_proxies_are_read_by_name() {
+        let s = settings(&[]).unwrap();
+        assert!(s.http.trusted_proxies.is_empty(), "none trusted by default");
+        let s = settings(&[("PALISADE_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1")]).unwrap();
+        assert!(s.http.trusted_proxies.contains("10.2.3.4".parse().unwrap()));
+        assert!(
+            !s.http
+                .trusted_proxies
+                .contains("192.0.2.2".parse().unwrap())
+        );
+        for value in ["10.0.0.0/8, proxy.internal", "0.0.0.0/0"] {
+            let err = settings(&[("PALISADE_TRUSTED_PROXIES", value)]).unwrap_err();
+            assert!(
+                err.to_string().contains("PALISADE_TRUSTED_PROXIES"),
+                "{value}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_old_trust_proxy_switch_is_refused_naming_its_replacement() {
+        for value in ["true", "false", ""] {
+            let err = settings(&[("PALISADE_TRUST_PROXY", value)]).unwrap_err();
+            assert!(
+                err.to_string().contains("PALISADE_TRUSTED_PROXIES"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

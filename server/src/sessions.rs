@@ -12,6 +12,7 @@ use app::{
     ssr::{
         auth::{
             Actor, ClientMeta,
+            client::TrustedProxies,
             jwt::{self, JwtKeys},
             sessions,
         },
@@ -36,7 +37,7 @@ struct SessionContext {
     redis: Pool,
     auth: Arc<AuthSettings>,
     jwt: Arc<JwtKeys>,
-    trust_proxy: bool,
+    trusted_proxies: Arc<TrustedProxies>,
 }
 
 /// The request's span, captured outside tower-sessions (which runs the inner service in a
@@ -45,14 +46,13 @@ struct SessionContext {
 struct RequestSpan(tracing::Span);
 
 /// Puts `ClientMeta`, the session and the `Actor` into every request of `router`.
-/// `trust_proxy`: take the client address from `X-Forwarded-For` (set only behind a proxy
-/// that overwrites or appends it).
-pub fn with_sessions(router: Router, state: &AppState, trust_proxy: bool) -> Router {
+/// `trusted_proxies`: peers whose `X-Forwarded-For` names the client (see `ClientMeta`).
+pub fn with_sessions(router: Router, state: &AppState, trusted_proxies: &TrustedProxies) -> Router {
     let context = SessionContext {
         redis: state.redis.clone(),
         auth: state.auth.clone(),
         jwt: state.jwt.clone(),
-        trust_proxy,
+        trusted_proxies: Arc::new(trusted_proxies.clone()),
     };
     // The last layer added runs first: client → session → actor → handler.
     router
@@ -88,7 +88,7 @@ async fn client_meta(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
-    let client = ClientMeta::from_request(request.headers(), peer, context.trust_proxy);
+    let client = ClientMeta::from_request(request.headers(), peer, &context.trusted_proxies);
     let extensions = request.extensions_mut();
     extensions.insert(client);
     extensions.insert(RequestSpan(tracing::Span::current()));

@@ -266,7 +266,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
     let leptos = crate::sessions::with_sessions(
         leptos.merge(crate::routes::auth_v1::router(state.clone())),
         &state,
-        settings.http.trust_proxy,
+        &settings.http.trusted_proxies,
     );
 
     let request_id = HeaderName::from_static("x-request-id");

@@ -38,7 +38,7 @@ use crate::{
 pub const SESSION_COOKIE: &str = "palisade_session";
 
 /// An address no other browser (of this run or a recent one) is likely to have.
-fn fresh_loopback() -> IpAddr {
+pub fn fresh_loopback() -> IpAddr {
     let b = *Uuid::new_v4().as_bytes();
     IpAddr::V4(Ipv4Addr::new(127, 1 + b[0] % 254, b[1], 1 + b[2] % 254))
 }
@@ -130,7 +130,11 @@ impl Answer {
 
 impl Browser {
     pub fn open(app: &TestApp) -> Self {
-        let ip = fresh_loopback();
+        Self::open_at(app, fresh_loopback())
+    }
+
+    /// A browser connecting from `ip` (in 127.0.0.0/8).
+    pub fn open_at(app: &TestApp, ip: IpAddr) -> Self {
         let user_agent = format!("palisade-it/{}", Uuid::new_v4().simple());
         let jar = Arc::new(Jar::default());
         let client = reqwest::Client::builder()

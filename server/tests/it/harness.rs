@@ -78,6 +78,8 @@ pub struct Overrides {
     pub postgres_addr: Option<SocketAddr>,
     pub redis_url: Option<String>,
     pub shutdown_grace_ms: u64,
+    /// More settings, by environment variable name (they win over the harness's own).
+    pub env: Vec<(&'static str, String)>,
 }
 
 impl Default for Overrides {
@@ -86,6 +88,7 @@ impl Default for Overrides {
             postgres_addr: None,
             redis_url: None,
             shutdown_grace_ms: 5_000,
+            env: Vec::new(),
         }
     }
 }
@@ -114,7 +117,7 @@ impl TestApp {
         let redis = overrides.redis_url.clone().unwrap_or_else(redis_url);
         let owner = db.owner_url();
         let grace = overrides.shutdown_grace_ms.to_string();
-        let settings = Settings::from_lookup(|name| match name {
+        let own = |name: &str| match name {
             "DATABASE_URL" => Some(app_db_url.clone()),
             "DATABASE_OWNER_URL" => Some(owner.clone()),
             "REDIS_URL" => Some(redis.clone()),
@@ -125,8 +128,15 @@ impl TestApp {
             "PALISADE_REDIS_TIMEOUT_MS" => Some("300".into()),
             "PALISADE_DB_ACQUIRE_TIMEOUT_MS" => Some("5000".into()),
             _ => None,
-        })
-        .expect("test settings are valid");
+        };
+        let settings =
+            Settings::from_lookup(
+                |name| match overrides.env.iter().find(|(n, _)| *n == name) {
+                    Some((_, value)) => Some(value.clone()),
+                    None => own(name),
+                },
+            )
+            .expect("test settings are valid");
         let options = LeptosOptions::builder()
             .output_name("palisade")
             .site_root("target/site")

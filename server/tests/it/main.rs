@@ -6,6 +6,7 @@ mod proxy;
 
 mod admin;
 mod auth_flows;
+mod client_address;
 mod http_stack;
 mod outbox;
 mod posts;

@@ -1,8 +1,12 @@
 //! Who is on the other end of a request: address and user agent, as the server's session
 //! layer reads them (for rate limits, the audit log and the list of sessions).
+mod proxies;
+
 use std::net::{IpAddr, SocketAddr};
 
 use http::HeaderMap;
+
+pub use proxies::{Network, TrustedProxies};
 
 /// Longer user agents are cut: they are stored in Redis and the audit log.
 pub const MAX_USER_AGENT_CHARS: usize = 512;
@@ -14,11 +18,13 @@ pub struct ClientMeta {
 }
 
 impl ClientMeta {
-    /// `peer` is the TCP peer (axum's `ConnectInfo`). With `trust_proxy`, the address comes from
-    /// `X-Forwarded-For` instead: its last entry, the one our own proxy appended. Earlier
-    /// entries were written by the client and could be anything, so they are ignored.
-    pub fn from_request(headers: &HeaderMap, peer: Option<SocketAddr>, trust_proxy: bool) -> Self {
-        let forwarded = trust_proxy.then(|| forwarded_for(headers)).flatten();
+    /// `peer` is the TCP peer (axum's `ConnectInfo`). When it is one of `proxies`, the address
+    /// comes from `X-Forwarded-For` instead (see [`TrustedProxies::client_address`]).
+    pub fn from_request(
+        headers: &HeaderMap,
+        peer: Option<SocketAddr>,
+        proxies: &TrustedProxies,
+    ) -> Self {
         let user_agent = headers
             .get(http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
@@ -26,7 +32,7 @@ impl ClientMeta {
             .filter(|ua| !ua.is_empty())
             .map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect());
         Self {
-            ip: forwarded.or(peer.map(|p| p.ip())),
+            ip: peer.map(|p| proxies.client_address(p.ip(), headers)),
             user_agent,
         }
     }
@@ -52,16 +58,6 @@ fn canonical(ip: IpAddr) -> IpAddr {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         v4 => v4,
     }
-}
-
-fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
-    // Several headers are one list, in order.
-    let last_header = headers.get_all("x-forwarded-for").iter().next_back()?;
-    let last = last_header.to_str().ok()?.rsplit(',').next()?.trim();
-    last.parse::<IpAddr>()
-        .ok()
-        .or_else(|| last.parse::<SocketAddr>().ok().map(|s| s.ip()))
-        .map(canonical)
 }
 
 /// A short, human name for the device behind a user agent: "Firefox on Windows", "Safari on
@@ -121,39 +117,30 @@ mod tests {
     }
 
     const PEER: &str = "10.0.0.1:5000";
+    const NONE: TrustedProxies = TrustedProxies::none();
 
     #[test]
-    fn the_peer_address_is_used_unless_the_proxy_is_trusted() {
+    fn the_peer_address_is_used_unless_the_peer_is_a_trusted_proxy() {
         let h = headers(&[("x-forwarded-for", "203.0.113.9")]);
         let peer = Some(PEER.parse().unwrap());
+        let none = TrustedProxies::default();
         assert_eq!(
-            ClientMeta::from_request(&h, peer, false).ip,
+            ClientMeta::from_request(&h, peer, &none).ip,
             Some("10.0.0.1".parse().unwrap())
         );
+        let ours = TrustedProxies::parse("10.0.0.1").unwrap();
         assert_eq!(
-            ClientMeta::from_request(&h, peer, true).ip,
+            ClientMeta::from_request(&h, peer, &ours).ip,
             Some("203.0.113.9".parse().unwrap())
         );
-    }
-
-    #[test]
-    fn only_the_entry_our_proxy_appended_counts() {
-        let h = headers(&[
-            ("x-forwarded-for", "1.1.1.1, 2.2.2.2"),
-            ("x-forwarded-for", "6.6.6.6 , 203.0.113.9"),
-        ]);
-        let meta = ClientMeta::from_request(&h, None, true);
-        assert_eq!(meta.ip, Some("203.0.113.9".parse().unwrap()));
-        // Garbage from the proxy falls back to the peer.
-        let h = headers(&[("x-forwarded-for", "nonsense")]);
-        let meta = ClientMeta::from_request(&h, Some(PEER.parse().unwrap()), true);
-        assert_eq!(meta.ip, Some("10.0.0.1".parse().unwrap()));
+        // Without a peer there is no knowing whether the header came from a proxy.
+        assert_eq!(ClientMeta::from_request(&h, None, &ours).ip, None);
     }
 
     #[test]
     fn user_agents_are_cut_to_512_characters() {
         let long = "é".repeat(600);
-        let meta = ClientMeta::from_request(&headers(&[("user-agent", "x")]), None, false);
+        let meta = ClientMeta::from_request(&headers(&[("user-agent", "x")]), None, &NONE);
         assert_eq!(meta.user_agent.as_deref(), Some("x"));
         let mut h = HeaderMap::new();
         h.insert(
@@ -161,9 +148,9 @@ mod tests {
             http::HeaderValue::from_bytes(long.as_bytes()).unwrap(),
         );
         // Not valid visible ASCII: ignored rather than guessed at.
-        assert_eq!(ClientMeta::from_request(&h, None, false).user_agent, None);
+        assert_eq!(ClientMeta::from_request(&h, None, &NONE).user_agent, None);
         let h = headers(&[("user-agent", &"a".repeat(600))]);
-        let ua = ClientMeta::from_request(&h, None, false)
+        let ua = ClientMeta::from_request(&h, None, &NONE)
             .user_agent
             .unwrap();
         assert_eq!(ua.chars().count(), MAX_USER_AGENT_CHARS);
