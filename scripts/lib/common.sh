@@ -39,6 +39,8 @@ palisade_env() {
     export PALISADE_ENV=development
     # A fixed, non-secret key: tests need determinism, not secrecy.
     export PALISADE_SECRET=0000000000000000000000000000000000000000000000000000000000000000
+    # Metrics on a free loopback port: a test server must not collide with a dev server's.
+    export PALISADE_METRICS_LISTEN="${PALISADE_METRICS_LISTEN:-127.0.0.1:0}"
   fi
   PALISADE_DB_NAME=$db
   export DATABASE_URL="${DATABASE_URL:-postgres://authenticator@127.0.0.1:$PG_PORT/$db}"

@@ -31,6 +31,9 @@ pub struct Settings {
     pub mail: MailSettings,
     pub outbox: OutboxSettings,
     pub secret: SecretString,
+    /// Where Prometheus scrapes `/metrics`: a listener of its own, never the app's port.
+    /// `None` (`PALISADE_METRICS_LISTEN=off`): not served.
+    pub metrics_listen: Option<SocketAddr>,
     pub http: HttpSettings,
     pub sessions: SessionSettings,
     pub log_format: LogFormat,
@@ -204,6 +207,13 @@ impl Settings {
             ));
         }
 
+        let metrics_listen = match var("PALISADE_METRICS_LISTEN", "127.0.0.1:9464").trim() {
+            "off" => None,
+            addr => Some(
+                addr.parse()
+                    .map_err(|e| invalid("PALISADE_METRICS_LISTEN", e))?,
+            ),
+        };
         let trusted_proxies = TrustedProxies::parse(&var("PALISADE_TRUSTED_PROXIES", ""))
             .map_err(|e| invalid("PALISADE_TRUSTED_PROXIES", e))?;
 
@@ -241,6 +251,7 @@ impl Settings {
             mail: MailSettings::from_lookup(&get, prod)?,
             outbox: OutboxSettings::from_lookup(&get)?,
             secret: secret.into(),
+            metrics_listen,
             http: HttpSettings {
                 request_timeout: millis(&get, "PALISADE_REQUEST_TIMEOUT_MS", 15_000)?,
                 body_limit_bytes: number(&get, "PALISADE_BODY_LIMIT_BYTES", 1024 * 1024)?,
@@ -451,6 +462,16 @@ mod tests {
                 "{value}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn metrics_have_a_loopback_listener_of_their_own_unless_turned_off() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.metrics_listen, Some("127.0.0.1:9464".parse().unwrap()));
+        let s = settings(&[("PALISADE_METRICS_LISTEN", "off")]).unwrap();
+        assert_eq!(s.metrics_listen, None);
+        let err = settings(&[("PALISADE_METRICS_LISTEN", "everywhere")]).unwrap_err();
+        assert!(err.to_string().contains("PALISADE_METRICS_LISTEN"), "{err}");
     }
 
     #[test]

@@ -23,6 +23,10 @@ async fn main() -> anyhow::Result<()> {
     let outbox = settings.outbox.clone();
     let app = Application::build(settings, leptos_options).await?;
     tracing::info!(address = %app.local_addr(), "listening");
+    match app.metrics_addr() {
+        Some(address) => tracing::info!(%address, "serving /metrics"),
+        None => tracing::info!("metrics not served (PALISADE_METRICS_LISTEN=off)"),
+    }
 
     // One stop for both: set by SIGINT/SIGTERM, or by whichever of the two ends first.
     let (stop, stopped) = watch::channel(false);

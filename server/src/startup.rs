@@ -51,6 +51,8 @@ pub struct ServerState {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// `/metrics`, on a listener of its own (see `Settings::metrics_listen`).
+    metrics: Option<(TcpListener, Router)>,
     state: AppState,
     shutdown_grace: Duration,
 }
@@ -89,10 +91,20 @@ impl Application {
                 settings.sessions.access_token_ttl,
             )),
         };
+        let metrics = match settings.metrics_listen {
+            Some(addr) => {
+                let listener = TcpListener::bind(addr).await.with_context(|| {
+                    format!("failed to bind {addr} for metrics (PALISADE_METRICS_LISTEN)")
+                })?;
+                Some((listener, crate::metrics::router(state.clone())))
+            }
+            None => None,
+        };
         let router = router(state.clone(), &settings);
         Ok(Self {
             listener,
             router,
+            metrics,
             state,
             shutdown_grace: settings.http.shutdown_grace,
         })
@@ -102,6 +114,16 @@ impl Application {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
+    }
+
+    /// Where `/metrics` is served, if anywhere.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        let (listener, _) = self.metrics.as_ref()?;
+        Some(
+            listener
+                .local_addr()
+                .expect("a bound listener has an address"),
+        )
     }
 
     pub fn state(&self) -> &AppState {
@@ -114,6 +136,15 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        // Scrapes are idempotent reads: the metrics server simply ends with the app's.
+        let metrics = self.metrics.map(|(listener, router)| {
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::error!(error = %e, "metrics server failed");
+                }
+            })
+        });
+        let _metrics = metrics.map(AbortOnDrop);
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let serve = axum::serve(
             self.listener,
@@ -146,6 +177,14 @@ impl Application {
         };
         let _ = tokio::time::timeout(Duration::from_secs(2), close).await;
         Ok(())
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -213,7 +252,6 @@ fn router(state: AppState, settings: &Settings) -> Router {
     let plain = Router::new()
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
-        .route("/metrics", get(health::metrics))
         .with_state(ServerState {
             app: state.clone(),
             ready_timeout: settings.http.ready_timeout,

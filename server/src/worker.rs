@@ -165,7 +165,8 @@ async fn deliver(pool: &PgPool, mailer: &Mailer, settings: &OutboxSettings, row:
         },
     };
 
-    let kind = row.kind.clone();
+    // A label from the known kinds only: `outbox.kind` is free text to the database.
+    let kind = EmailKind::parse(&row.kind).map_or("unknown", EmailKind::as_str);
     match &outcome {
         Outcome::Sent => {
             metrics::counter!("outbox_sent_total", "kind" => kind).increment(1);
@@ -184,7 +185,7 @@ async fn deliver(pool: &PgPool, mailer: &Mailer, settings: &OutboxSettings, row:
         }
         Outcome::Dead { error } => {
             if attempt <= max {
-                metrics::counter!("outbox_failed_total", "kind" => kind.clone()).increment(1);
+                metrics::counter!("outbox_failed_total", "kind" => kind).increment(1);
             }
             metrics::counter!("outbox_dead_total", "kind" => kind).increment(1);
             tracing::error!(

@@ -1,5 +1,5 @@
 //! `/health` says the process is up; `/ready` says it can serve (Postgres and Redis answer in
-//! time); `/metrics` is for Prometheus.
+//! time). (`/metrics` is on a listener of its own: `crate::metrics`.)
 use axum::{
     Json,
     extract::State,
@@ -33,18 +33,5 @@ pub async fn ready(State(state): State<ServerState>) -> impl IntoResponse {
         status,
         [(header::CACHE_CONTROL, "no-store")],
         Json(json!({ "postgres": word(db_ok), "redis": word(redis_ok) })),
-    )
-}
-
-pub async fn metrics(State(state): State<ServerState>) -> impl IntoResponse {
-    // The pool's state now, for this instance.
-    let pool = &state.app.db;
-    metrics::gauge!("db_pool_connections").set(f64::from(pool.size()));
-    metrics::gauge!("db_pool_idle_connections").set(pool.num_idle() as f64);
-    let handle = crate::metrics::handle();
-    handle.run_upkeep();
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        handle.render(),
     )
 }

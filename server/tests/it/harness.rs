@@ -65,6 +65,8 @@ impl TestDb {
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Where this app serves `/metrics` (a listener of its own).
+    pub metrics_addr: SocketAddr,
     pub db: TestDb,
     /// The app's own pool (logs in as `authenticator`), for `begin_as` in tests.
     pub pool: sqlx::PgPool,
@@ -122,6 +124,7 @@ impl TestApp {
             "DATABASE_OWNER_URL" => Some(owner.clone()),
             "REDIS_URL" => Some(redis.clone()),
             "PALISADE_LISTEN" => Some("127.0.0.1:0".into()),
+            "PALISADE_METRICS_LISTEN" => Some("127.0.0.1:0".into()),
             "PALISADE_PUBLIC_URL" => Some(PUBLIC_URL.into()),
             "PALISADE_SHUTDOWN_GRACE_MS" => Some(grace.clone()),
             "PALISADE_READY_TIMEOUT_MS" => Some("500".into()),
@@ -145,6 +148,7 @@ impl TestApp {
             .await
             .expect("the application starts");
         let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr().expect("metrics are served");
         let pool = app.state().db.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until_stopped(async move {
@@ -158,6 +162,7 @@ impl TestApp {
             .expect("http client");
         Self {
             addr,
+            metrics_addr,
             db,
             pool,
             client,
@@ -172,6 +177,14 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// What Prometheus scrapes from this app (its metrics listener).
+    pub async fn metrics(&self) -> String {
+        let url = format!("http://{}/metrics", self.metrics_addr);
+        let response = self.client.get(url).send().await.expect("GET /metrics");
+        assert_eq!(response.status(), 200);
+        response.text().await.expect("metrics text")
     }
 
     /// Calls a server function the way a hydrated page does (URL-encoded POST).

@@ -108,7 +108,7 @@ async fn metrics_count_requests_by_route_template_and_status() {
     let app = TestApp::spawn().await;
     app.get("/health").await;
     app.get("/no/such/page").await;
-    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics
             .lines()
@@ -129,7 +129,7 @@ async fn metrics_show_the_database_pool() {
     let app = TestApp::spawn().await;
     // A page that reads Postgres through `begin_as`.
     assert_eq!(app.get("/posts").await.status(), 200);
-    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains(r#"db_begin_duration_seconds_bucket{kind="request""#),
         "{metrics}"

@@ -240,7 +240,7 @@ async fn an_enqueued_email_is_delivered_once_with_text_html_and_a_stable_message
     worker.stop().await;
 
     // The recorder is process-wide (shared with parallel tests): check names, not values.
-    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let metrics = app.metrics().await;
     for name in [
         r#"outbox_sent_total{kind="verify_email"}"#,
         "outbox_pending ",

@@ -391,7 +391,7 @@ async fn pages_render_from_postgres_while_redis_is_slow_or_down() {
             started.elapsed()
         );
     }
-    let metrics = world.page(&anon, "/metrics").await.body;
+    let metrics = world.app.metrics().await;
     assert!(
         metrics.contains("cache_errors_total{cache=\"post\"}"),
         "errors are counted"
