@@ -25,7 +25,8 @@ Commands:
   serve              Run the web server and the outbox worker (the default)
   grant-admin EMAIL  Give the account with this email the admin role, and sign it out
                      everywhere so its next sign-in starts a fresh session
-  seed-dev           Development only: a demo admin, a demo user and demo posts (idempotent)
+  seed-dev           Development on loopback only: a demo admin, a demo user and demo posts
+                     (idempotent)
   help               Show this
 
 Configuration comes from the environment (and .env in development), as for the server.
@@ -297,6 +298,11 @@ pub async fn seed_dev(settings: &Settings) -> anyhow::Result<Vec<String>> {
         settings.environment == Environment::Development,
         "seed-dev runs only with PALISADE_ENV=development"
     );
+    // Its passwords are published: never on a server anyone else can reach.
+    anyhow::ensure!(
+        settings.is_local_development(),
+        "seed-dev runs only for a loopback http PALISADE_PUBLIC_URL"
+    );
     if settings.database.migrate_on_start {
         crate::startup::migrate(settings).await?;
     }
@@ -407,6 +413,13 @@ async fn seed_posts(pool: &PgPool, author: Uuid) -> anyhow::Result<usize> {
 async fn seed_dev_command(settings: &Settings) -> i32 {
     if settings.environment != Environment::Development {
         eprintln!("palisade: seed-dev refused: it runs only with PALISADE_ENV=development.");
+        return exit::USAGE;
+    }
+    if !settings.is_local_development() {
+        eprintln!(
+            "palisade: seed-dev refused: it runs only for a loopback http PALISADE_PUBLIC_URL \
+             (its passwords are published)."
+        );
         return exit::USAGE;
     }
     match seed_dev(settings).await {

@@ -31,6 +31,9 @@ pub struct Settings {
     pub mail: MailSettings,
     pub outbox: OutboxSettings,
     pub secret: SecretString,
+    /// Development only: no `PALISADE_SECRET` was set, so `secret` is random for this process
+    /// (access tokens do not survive a restart). `main` warns about it.
+    pub secret_generated: bool,
     /// Where Prometheus scrapes `/metrics`: a listener of its own, never the app's port.
     /// `None` (`PALISADE_METRICS_LISTEN=off`): not served.
     pub metrics_listen: Option<SocketAddr>,
@@ -145,9 +148,16 @@ pub enum ConfigError {
     Invalid { name: &'static str, reason: String },
     #[error("{0} must be set in production")]
     MissingInProduction(&'static str),
+    #[error(
+        "{0} (PALISADE_ENV is unset, which means production; a local development server needs \
+         PALISADE_ENV=development)"
+    )]
+    ProductionByDefault(Box<ConfigError>),
 }
 
-const DEV_SECRET: &str = "development-only-secret-do-not-use-in-production-0000000000000000";
+/// A production secret with fewer distinct characters than this is a placeholder
+/// (`000…`, `changeme…`), not 32 random characters.
+const MIN_DISTINCT_SECRET_CHARS: usize = 10;
 
 impl Settings {
     /// Reads the process environment.
@@ -156,15 +166,30 @@ impl Settings {
     }
 
     /// Builds settings from any name → value lookup, so tests need no process-wide state.
+    /// `PALISADE_ENV` unset means production: a setting left out must never be the unsafe
+    /// choice, and development's relaxed checks are asked for by name.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = get("PALISADE_ENV").filter(|v| !v.trim().is_empty());
+        let explicit = env.is_some();
+        Self::read(env.as_deref().unwrap_or("production"), &get).map_err(|e| match e {
+            e @ ConfigError::Invalid {
+                name: "PALISADE_ENV" | "PALISADE_TRUST_PROXY",
+                ..
+            } => e,
+            e if !explicit => ConfigError::ProductionByDefault(Box::new(e)),
+            e => e,
+        })
+    }
+
+    fn read(env: &str, get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let var = |name: &'static str, default: &str| get(name).unwrap_or_else(|| default.into());
-        let environment = match var("PALISADE_ENV", "development").as_str() {
+        let environment = match env.trim() {
             "development" | "dev" => Environment::Development,
             "production" | "prod" => Environment::Production,
             other => {
                 return Err(invalid(
                     "PALISADE_ENV",
-                    format!("unknown environment {other:?}"),
+                    format!("unknown environment {other:?} (development or production)"),
                 ));
             }
         };
@@ -198,13 +223,31 @@ impl Settings {
                 "must be https in production (cookies are Secure)",
             ));
         }
-
-        let secret = required("PALISADE_SECRET", DEV_SECRET)?;
-        if prod && (secret.len() < 32 || secret == DEV_SECRET) {
+        let loopback_http = public_url.starts_with("http://") && is_loopback_url(&public_url);
+        if environment == Environment::Development && !loopback_http {
             return Err(invalid(
-                "PALISADE_SECRET",
-                "needs at least 32 random characters",
+                "PALISADE_PUBLIC_URL",
+                "a development server serves only http on loopback (localhost, *.localhost, \
+                 127.0.0.0/8, [::1]); anything else needs PALISADE_ENV=production",
             ));
+        }
+
+        let (secret, secret_generated) = match get("PALISADE_SECRET").filter(|v| !v.is_empty()) {
+            Some(secret) => (secret, false),
+            None if prod => return Err(ConfigError::MissingInProduction("PALISADE_SECRET")),
+            None => (random_secret(), true),
+        };
+        if prod {
+            let distinct = secret
+                .chars()
+                .collect::<std::collections::HashSet<_>>()
+                .len();
+            if secret.len() < 32 || distinct < MIN_DISTINCT_SECRET_CHARS {
+                return Err(invalid(
+                    "PALISADE_SECRET",
+                    "needs at least 32 random characters (e.g. `openssl rand -hex 32`)",
+                ));
+            }
         }
 
         let metrics_listen = match var("PALISADE_METRICS_LISTEN", "127.0.0.1:9464").trim() {
@@ -238,32 +281,33 @@ impl Settings {
                 )?
                 .into(),
                 owner_url: get("DATABASE_OWNER_URL").map(Into::into),
-                max_connections: number(&get, "PALISADE_DB_MAX_CONNECTIONS", 20)?,
-                acquire_timeout: millis(&get, "PALISADE_DB_ACQUIRE_TIMEOUT_MS", 3_000)?,
+                max_connections: number(get, "PALISADE_DB_MAX_CONNECTIONS", 20)?,
+                acquire_timeout: millis(get, "PALISADE_DB_ACQUIRE_TIMEOUT_MS", 3_000)?,
                 migrate_on_start: var("PALISADE_MIGRATE_ON_START", "true") == "true",
             },
             redis: RedisSettings {
                 url: required("REDIS_URL", "redis://127.0.0.1:56379")?.into(),
-                pool_size: number(&get, "PALISADE_REDIS_POOL_SIZE", 4)?,
-                command_timeout: millis(&get, "PALISADE_REDIS_TIMEOUT_MS", 500)?,
+                pool_size: number(get, "PALISADE_REDIS_POOL_SIZE", 4)?,
+                command_timeout: millis(get, "PALISADE_REDIS_TIMEOUT_MS", 500)?,
             },
             smtp_url: required("SMTP_URL", "smtp://127.0.0.1:1025")?.into(),
-            mail: MailSettings::from_lookup(&get, prod)?,
-            outbox: OutboxSettings::from_lookup(&get)?,
+            mail: MailSettings::from_lookup(get, prod)?,
+            outbox: OutboxSettings::from_lookup(get)?,
             secret: secret.into(),
+            secret_generated,
             metrics_listen,
             http: HttpSettings {
-                request_timeout: millis(&get, "PALISADE_REQUEST_TIMEOUT_MS", 15_000)?,
-                body_limit_bytes: number(&get, "PALISADE_BODY_LIMIT_BYTES", 1024 * 1024)?,
-                shutdown_grace: millis(&get, "PALISADE_SHUTDOWN_GRACE_MS", 20_000)?,
-                ready_timeout: millis(&get, "PALISADE_READY_TIMEOUT_MS", 1_000)?,
+                request_timeout: millis(get, "PALISADE_REQUEST_TIMEOUT_MS", 15_000)?,
+                body_limit_bytes: number(get, "PALISADE_BODY_LIMIT_BYTES", 1024 * 1024)?,
+                shutdown_grace: millis(get, "PALISADE_SHUTDOWN_GRACE_MS", 20_000)?,
+                ready_timeout: millis(get, "PALISADE_READY_TIMEOUT_MS", 1_000)?,
                 trusted_proxies,
             },
             sessions: SessionSettings {
-                idle: hours(&get, "PALISADE_SESSION_IDLE_HOURS", 7 * 24)?,
-                absolute: hours(&get, "PALISADE_SESSION_ABSOLUTE_HOURS", 30 * 24)?,
+                idle: hours(get, "PALISADE_SESSION_IDLE_HOURS", 7 * 24)?,
+                absolute: hours(get, "PALISADE_SESSION_ABSOLUTE_HOURS", 30 * 24)?,
                 access_token_ttl: {
-                    let secs: u64 = number(&get, "PALISADE_ACCESS_TOKEN_TTL_SECS", 900)?;
+                    let secs: u64 = number(get, "PALISADE_ACCESS_TOKEN_TTL_SECS", 900)?;
                     if !(60..=86_400).contains(&secs) {
                         return Err(invalid(
                             "PALISADE_ACCESS_TOKEN_TTL_SECS",
@@ -285,6 +329,13 @@ impl Settings {
         auth
     }
 
+    /// What `seed-dev` insists on: development, on this machine only.
+    pub fn is_local_development(&self) -> bool {
+        self.environment == Environment::Development
+            && self.public_url.starts_with("http://")
+            && is_loopback_url(&self.public_url)
+    }
+
     pub fn is_https(&self) -> bool {
         self.public_url.starts_with("https://")
     }
@@ -297,6 +348,39 @@ impl Settings {
             .unwrap_or(&self.database.url)
             .expose_secret()
     }
+}
+
+/// Whether the URL's host is this machine: `localhost`, `*.localhost` (RFC 6761 keeps both on
+/// loopback), 127.0.0.0/8 or `[::1]`. Anything else, including names that merely start like
+/// one (`localhost.evil.example`, `127.0.0.1.nip.io`), is not.
+fn is_loopback_url(url: &str) -> bool {
+    let Some((_, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((host, _)) => host,
+            None => return false,
+        },
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    let host = host.to_ascii_lowercase();
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host == "localhost" || host.ends_with(".localhost"),
+    }
+}
+
+/// 256 random bits, hex: a development server's signing secret when none is configured, so the
+/// source holds no secret anyone could sign with.
+fn random_secret() -> String {
+    use rand::Rng as _;
+    let bytes: [u8; 32] = rand::rng().random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn invalid(name: &'static str, reason: impl ToString) -> ConfigError {
@@ -337,157 +421,4 @@ fn hours(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Settings::from_lookup(|k| map.get(k).cloned())
-    }
-
-    #[test]
-    fn development_runs_on_defaults() {
-        let s = settings(&[]).expect("defaults are valid in development");
-        assert_eq!(s.environment, Environment::Development);
-        assert!(!s.is_https());
-    }
-
-    #[test]
-    fn production_refuses_to_start_without_secrets_and_https() {
-        let err = settings(&[("PALISADE_ENV", "production")]).unwrap_err();
-        assert!(matches!(
-            err,
-            ConfigError::Invalid {
-                name: "PALISADE_PUBLIC_URL",
-                ..
-            }
-        ));
-        let err = settings(&[
-            ("PALISADE_ENV", "production"),
-            ("PALISADE_PUBLIC_URL", "https://example.com"),
-        ])
-        .unwrap_err();
-        assert!(matches!(
-            err,
-            ConfigError::MissingInProduction("PALISADE_SECRET")
-        ));
-        let err = settings(&[
-            ("PALISADE_ENV", "production"),
-            ("PALISADE_PUBLIC_URL", "https://example.com"),
-            ("PALISADE_SECRET", "short"),
-        ])
-        .unwrap_err();
-        assert!(matches!(
-            err,
-            ConfigError::Invalid {
-                name: "PALISADE_SECRET",
-                ..
-            }
-        ));
-    }
-
-    #[test]
-    fn secrets_never_print() {
-        let s = settings(&[("PALISADE_SECRET", "hunter2-hunter2-hunter2-hunter2-x")]).unwrap();
-        assert!(!format!("{s:?}").contains("hunter2"));
-    }
-
-    #[test]
-    fn mail_and_outbox_settings_have_defaults_and_env_overrides() {
-        let s = settings(&[]).unwrap();
-        assert_eq!(
-            s.mail.from.to_string(),
-            "Palisade <no-reply@palisade.local>"
-        );
-        assert!(s.outbox.worker_enabled);
-        assert_eq!(s.outbox.max_attempts, 8);
-        assert_eq!(s.outbox.poll_interval, Duration::from_secs(1));
-
-        let s = settings(&[
-            ("PALISADE_MAIL_FROM", "Acme <hello@acme.test>"),
-            ("PALISADE_WORKER_ENABLED", "false"),
-            ("PALISADE_OUTBOX_MAX_ATTEMPTS", "3"),
-        ])
-        .unwrap();
-        assert_eq!(s.mail.from.email.to_string(), "hello@acme.test");
-        assert_eq!(s.mail.from.name.as_deref(), Some("Acme"));
-        assert!(!s.outbox.worker_enabled);
-        assert_eq!(s.outbox.max_attempts, 3);
-    }
-
-    #[test]
-    fn bad_mail_and_outbox_settings_are_refused_by_name() {
-        for (name, value) in [
-            ("PALISADE_MAIL_FROM", "not an address"),
-            ("PALISADE_WORKER_ENABLED", "yes please"),
-            ("PALISADE_OUTBOX_MAX_ATTEMPTS", "0"),
-        ] {
-            let err = settings(&[(name, value)]).unwrap_err();
-            assert!(err.to_string().contains(name), "{name}: {err}");
-        }
-        let err = settings(&[
-            ("PALISADE_ENV", "production"),
-            ("PALISADE_PUBLIC_URL", "https://example.com"),
-            ("PALISADE_SECRET", "0123456789abcdef0123456789abcdef-prod"),
-            ("DATABASE_URL", "postgres://authenticator@db/palisade"),
-            ("REDIS_URL", "redis://redis"),
-            ("SMTP_URL", "smtps://smtp.example.com"),
-        ])
-        .unwrap_err();
-        assert!(matches!(
-            err,
-            ConfigError::MissingInProduction("PALISADE_MAIL_FROM")
-        ));
-    }
-
-    #[test]
-    fn trusted_proxies_are_read_by_name() {
-        let s = settings(&[]).unwrap();
-        assert!(s.http.trusted_proxies.is_empty(), "none trusted by default");
-        let s = settings(&[("PALISADE_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1")]).unwrap();
-        assert!(s.http.trusted_proxies.contains("10.2.3.4".parse().unwrap()));
-        assert!(
-            !s.http
-                .trusted_proxies
-                .contains("192.0.2.2".parse().unwrap())
-        );
-        for value in ["10.0.0.0/8, proxy.internal", "0.0.0.0/0"] {
-            let err = settings(&[("PALISADE_TRUSTED_PROXIES", value)]).unwrap_err();
-            assert!(
-                err.to_string().contains("PALISADE_TRUSTED_PROXIES"),
-                "{value}: {err}"
-            );
-        }
-    }
-
-    #[test]
-    fn metrics_have_a_loopback_listener_of_their_own_unless_turned_off() {
-        let s = settings(&[]).unwrap();
-        assert_eq!(s.metrics_listen, Some("127.0.0.1:9464".parse().unwrap()));
-        let s = settings(&[("PALISADE_METRICS_LISTEN", "off")]).unwrap();
-        assert_eq!(s.metrics_listen, None);
-        let err = settings(&[("PALISADE_METRICS_LISTEN", "everywhere")]).unwrap_err();
-        assert!(err.to_string().contains("PALISADE_METRICS_LISTEN"), "{err}");
-    }
-
-    #[test]
-    fn the_old_trust_proxy_switch_is_refused_naming_its_replacement() {
-        for value in ["true", "false", ""] {
-            let err = settings(&[("PALISADE_TRUST_PROXY", value)]).unwrap_err();
-            assert!(
-                err.to_string().contains("PALISADE_TRUSTED_PROXIES"),
-                "{err}"
-            );
-        }
-    }
-
-    #[test]
-    fn malformed_numbers_are_refused_by_name() {
-        let err = settings(&[("PALISADE_DB_MAX_CONNECTIONS", "many")]).unwrap_err();
-        assert!(err.to_string().contains("PALISADE_DB_MAX_CONNECTIONS"));
-    }
-}
+mod tests;

@@ -15,6 +15,12 @@ async fn main() -> anyhow::Result<()> {
     }
     let settings = Settings::from_env()?;
     telemetry::init(settings.log_format);
+    if settings.secret_generated {
+        tracing::warn!(
+            "PALISADE_SECRET is not set: using a random secret for this process \
+             (API access tokens end at restart); set one in .env to keep them"
+        );
+    }
 
     let leptos_options = get_configuration(None)
         .context("failed to read the Leptos configuration")?

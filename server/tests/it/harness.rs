@@ -95,7 +95,10 @@ impl Default for Overrides {
     }
 }
 
-pub const PUBLIC_URL: &str = "http://palisade.test";
+/// A development server must be served on loopback, so the tests' public URL is one.
+pub const PUBLIC_URL: &str = "http://localhost";
+/// The tests' signing secret: fixed, so a test can sign a token as the server would.
+pub const SECRET: &str = "palisade-integration-tests-only-secret-00000000";
 
 impl TestApp {
     pub async fn spawn() -> Self {
@@ -120,6 +123,8 @@ impl TestApp {
         let owner = db.owner_url();
         let grace = overrides.shutdown_grace_ms.to_string();
         let own = |name: &str| match name {
+            "PALISADE_ENV" => Some("development".to_string()),
+            "PALISADE_SECRET" => Some(SECRET.into()),
             "DATABASE_URL" => Some(app_db_url.clone()),
             "DATABASE_OWNER_URL" => Some(owner.clone()),
             "REDIS_URL" => Some(redis.clone()),

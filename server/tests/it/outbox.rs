@@ -221,10 +221,8 @@ async fn an_enqueued_email_is_delivered_once_with_text_html_and_a_stable_message
     let html = mail["html"].as_str().unwrap();
     assert!(html.contains(&format!(r#"href="{link}""#)), "{html}");
     assert!(html.contains("123456"), "{html}");
-    let expected_id = format!(
-        "<{}@palisade.test>",
-        hex::encode(Sha256::digest(key.as_bytes()))
-    );
+    let host = crate::harness::PUBLIC_URL.trim_start_matches("http://");
+    let expected_id = format!("<{}@{host}>", hex::encode(Sha256::digest(key.as_bytes())));
     assert_eq!(mail["headers"]["message-id"], expected_id.as_str());
     let source = raw_source(&mail).await;
     assert!(source.contains("multipart/alternative"), "{source}");

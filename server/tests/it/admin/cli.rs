@@ -24,7 +24,7 @@ async fn palisade(w: &World, args: &[&str], production: bool) -> Output {
         command
             .env("PALISADE_ENV", "production")
             .env("PALISADE_PUBLIC_URL", "https://palisade.test")
-            .env("PALISADE_SECRET", "s".repeat(48))
+            .env("PALISADE_SECRET", uuid::Uuid::new_v4().simple().to_string())
             .env("SMTP_URL", "smtp://127.0.0.1:1025")
             .env("PALISADE_MAIL_FROM", "Palisade <no-reply@palisade.test>");
     } else {
@@ -130,4 +130,33 @@ async fn seed_dev_makes_a_demo_admin_and_demo_posts_once_and_refuses_production(
     let refused = palisade(&w, &["seed-dev"], true).await;
     assert_eq!(refused.status.code(), Some(2));
     assert!(text(&refused.stderr).contains("runs only with PALISADE_ENV=development"));
+}
+
+#[tokio::test]
+async fn seed_dev_refuses_a_development_server_that_is_not_on_loopback() {
+    let w = World::new().await;
+    for url in ["http://palisade.example.com", "https://localhost:3000"] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_palisade"));
+        let out = command
+            .arg("seed-dev")
+            .env_clear()
+            .current_dir(std::env::temp_dir())
+            .env("PALISADE_ENV", "development")
+            .env("PALISADE_PUBLIC_URL", url)
+            .env("DATABASE_URL", w.app.db.authenticator_url())
+            .env("DATABASE_OWNER_URL", w.app.db.owner_url())
+            .env("REDIS_URL", redis_url())
+            .output()
+            .await
+            .expect("the palisade binary runs");
+        let stderr = text(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{url}: {}", text(&out.stdout));
+        assert!(stderr.contains("PALISADE_PUBLIC_URL"), "{url}: {stderr}");
+    }
+    let mut anon = begin_as(&w.app.pool, &Actor::Anon).await.unwrap();
+    let posts: i64 = sqlx::query_scalar("select count(*) from public.posts")
+        .fetch_one(&mut *anon)
+        .await
+        .unwrap();
+    assert_eq!(posts, 0, "nothing was seeded");
 }

@@ -230,7 +230,7 @@ async fn forged_expired_or_missing_access_tokens_are_refused() {
         Duration::from_secs(900),
     );
     let other_site = JwtKeys::new(
-        "development-only-secret-do-not-use-in-production-0000000000000000",
+        crate::harness::SECRET,
         "https://elsewhere.example",
         Duration::from_secs(900),
     );
