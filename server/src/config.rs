@@ -148,6 +148,11 @@ pub enum ConfigError {
     Invalid { name: &'static str, reason: String },
     #[error("{0} must be set in production")]
     MissingInProduction(&'static str),
+    #[error("{name} is no longer supported: {instead}")]
+    Retired {
+        name: &'static str,
+        instead: &'static str,
+    },
     #[error(
         "{0} (PALISADE_ENV is unset, which means production; a local development server needs \
          PALISADE_ENV=development)"
@@ -172,10 +177,11 @@ impl Settings {
         let env = get("PALISADE_ENV").filter(|v| !v.trim().is_empty());
         let explicit = env.is_some();
         Self::read(env.as_deref().unwrap_or("production"), &get).map_err(|e| match e {
-            e @ ConfigError::Invalid {
-                name: "PALISADE_ENV" | "PALISADE_TRUST_PROXY",
+            e @ (ConfigError::Invalid {
+                name: "PALISADE_ENV",
                 ..
-            } => e,
+            }
+            | ConfigError::Retired { .. }) => e,
             e if !explicit => ConfigError::ProductionByDefault(Box::new(e)),
             e => e,
         })
@@ -194,12 +200,12 @@ impl Settings {
             }
         };
         if get("PALISADE_TRUST_PROXY").is_some() {
-            return Err(invalid(
-                "PALISADE_TRUST_PROXY",
-                "is replaced by PALISADE_TRUSTED_PROXIES, the addresses/CIDRs of the proxies \
-                 whose X-Forwarded-For is believed (empty: none). Set that and remove \
-                 PALISADE_TRUST_PROXY",
-            ));
+            return Err(ConfigError::Retired {
+                name: "PALISADE_TRUST_PROXY",
+                instead: "list your proxies' addresses/CIDRs in PALISADE_TRUSTED_PROXIES \
+                          (only their X-Forwarded-For is believed; empty: none), then remove \
+                          PALISADE_TRUST_PROXY",
+            });
         }
         let prod = environment == Environment::Production;
         let required = |name: &'static str, dev_default: &str| match get(name) {
