@@ -203,6 +203,7 @@ fn route_list() -> Vec<AxumRouteListing> {
 fn request_context(options: &LeptosOptions) {
     provide_context(options.clone());
     provide_context(app::ssr::admin::ViewerMemo::default());
+    app::api::provide_checked_redirects();
 }
 
 fn router(state: AppState, settings: &Settings) -> Router {

@@ -14,7 +14,10 @@ use crate::{
         posts::{CreatePost, PreviewPost, UpdatePost, post_for_editing},
     },
     components::forms::{FieldError, FormError, action_error},
-    domain::post::EditablePost,
+    domain::{
+        post::EditablePost,
+        redirect::{encode_query_value, local_path_or},
+    },
     error::AppError,
     pages::not_found::NotFound,
 };
@@ -70,8 +73,9 @@ pub fn EditPostPage() -> impl IntoView {
                 match post.await {
                     Ok(post) => view! { <EditPostForm post /> }.into_any(),
                     Err(AppError::Unauthorized) => {
-                        let next = format!("/signin?next=/posts/{}/edit", slug());
-                        view! { <Redirect path=next /> }.into_any()
+                        let back = encode_query_value(&format!("/posts/{}/edit", slug()));
+                        let to = local_path_or(Some(&format!("/signin?next={back}")), "/signin");
+                        view! { <Redirect path=to /> }.into_any()
                     }
                     Err(AppError::NotFound) => view! { <NotFound /> }.into_any(),
                     Err(AppError::Forbidden) => view! {
