@@ -8,6 +8,7 @@ mod admin;
 mod auth_flows;
 mod http_stack;
 mod outbox;
+mod pages;
 mod posts;
 mod ratelimit;
 mod readiness;

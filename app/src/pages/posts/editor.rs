@@ -13,7 +13,10 @@ use crate::{
         auth::signed_in,
         posts::{CreatePost, PreviewPost, UpdatePost, post_for_editing},
     },
-    components::forms::{FieldError, FormError, action_error},
+    components::{
+        forms::{FieldError, FormError, action_error},
+        raw_text::server_escaped,
+    },
     domain::{
         post::EditablePost,
         redirect::{encode_query_value, local_path_or},
@@ -126,7 +129,7 @@ fn PostFields(title: String, body: String, error: Signal<Option<AppError>>) -> i
         <FieldError error field="title" />
         <label for="body">"Body " <span class="muted">"(Markdown)"</span></label>
         <textarea id="body" name="body" rows="16" required
-            on:input=move |ev| source.set(event_target_value(&ev))>{body}</textarea>
+            on:input=move |ev| source.set(event_target_value(&ev))>{server_escaped(body)}</textarea>
         <FieldError error field="body" />
         <div class="row">
             <button class="button button--secondary button--small" type="button" data-testid="preview"
