@@ -6,7 +6,7 @@ use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
 };
 
-use crate::components::layout::Layout;
+use crate::components::{layout::Layout, raw_text::server_escaped};
 use crate::pages::{
     account::AccountPage,
     admin::{
@@ -101,9 +101,7 @@ pub fn App() -> impl IntoView {
     mark_hydrated();
 
     view! {
-        <Title formatter=|title: String| {
-            if title.is_empty() { "Palisade".to_string() } else { format!("{title} · Palisade") }
-        } />
+        <Title formatter=document_title />
         // Every route renders complete HTML (SsrMode::Async): forms and data work before the
         // wasm loads, and crawlers see the content. Pages are small; streaming buys little.
         <Router>
@@ -138,6 +136,20 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Every page's `<title>` (pages give only their own part, often user text such as a post's
+/// title). leptos_meta writes the server-side `<title>` into the head *as is*, without the
+/// escaping the rest of the view gets, so a title holding `</title><meta http-equiv=refresh …>`
+/// would become markup: this formatter is the one place the text is escaped. A page must not
+/// set a `formatter` of its own (the last one set wins).
+fn document_title(title: String) -> String {
+    let full = if title.is_empty() {
+        "Palisade".to_string()
+    } else {
+        format!("{title} · Palisade")
+    };
+    server_escaped(full)
+}
+
 /// Marks `<html data-hydrated>` once the wasm has taken over, so tests (and CSS) can tell a
 /// server-rendered page from a live one. Effects never run on the server.
 fn mark_hydrated() {
@@ -146,4 +158,18 @@ fn mark_hydrated() {
             let _ = root.set_attribute("data-hydrated", "true");
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_are_escaped_for_the_server_rendered_head() {
+        assert_eq!(document_title(String::new()), "Palisade");
+        assert_eq!(
+            document_title(r#"</title><meta http-equiv=refresh content="0;url=x">"#.into()),
+            "&lt;/title&gt;&lt;meta http-equiv=refresh content=&quot;0;url=x&quot;&gt; · Palisade"
+        );
+    }
 }

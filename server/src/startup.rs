@@ -242,6 +242,7 @@ fn route_list() -> Vec<AxumRouteListing> {
 fn request_context(options: &LeptosOptions) {
     provide_context(options.clone());
     provide_context(app::ssr::admin::ViewerMemo::default());
+    app::api::provide_checked_redirects();
 }
 
 fn router(state: AppState, settings: &Settings) -> Router {
@@ -301,11 +302,16 @@ fn router(state: AppState, settings: &Settings) -> Router {
     // files must not depend on Redis, nor pay a round trip per asset for a cookie they ignore.
     // `/auth/v1` (API clients) shares them: it needs the client's address and the Bearer
     // token's actor, resolved there.
+    // Cache-Control is decided outside the session layers (to see a cookie being set) from
+    // what inside them learnt about the viewer.
     let leptos = crate::sessions::with_sessions(
-        leptos.merge(crate::routes::auth_v1::router(state.clone())),
+        leptos
+            .merge(crate::routes::auth_v1::router(state.clone()))
+            .layer(middleware::from_fn(layers::note_viewer)),
         &state,
         &settings.http.trusted_proxies,
-    );
+    )
+    .layer(middleware::from_fn(layers::cache_policy));
 
     let request_id = HeaderName::from_static("x-request-id");
     plain

@@ -22,7 +22,7 @@ pub async fn update_profile(
 ) -> Result<(), AppError> {
     serve(async |ctx| {
         account::update_profile(&ctx.flow(), &ctx.actor, &username, &display_name, &bio).await?;
-        leptos_axum::redirect("/account?saved=profile");
+        super::redirect("/account?saved=profile");
         Ok(())
     })
     .await
@@ -43,7 +43,7 @@ pub async fn change_password(
             new_password,
         )
         .await?;
-        leptos_axum::redirect("/account?saved=password");
+        super::redirect("/account?saved=password");
         Ok(())
     })
     .await
@@ -53,7 +53,7 @@ pub async fn change_password(
 pub async fn change_email(new_email: String, password: String) -> Result<(), AppError> {
     serve(async |ctx| {
         account::request_email_change(&ctx.flow(), &ctx.actor, &new_email, &password).await?;
-        leptos_axum::redirect("/account?saved=email");
+        super::redirect("/account?saved=email");
         Ok(())
     })
     .await
@@ -68,7 +68,7 @@ pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
         } else {
             "/signin?email_changed=1"
         };
-        leptos_axum::redirect(to);
+        super::redirect(to);
         Ok(())
     })
     .await
@@ -98,17 +98,17 @@ pub async fn revoke_sessions(which: String) -> Result<(), AppError> {
             "all" => {
                 api::sign_out_everywhere(&ctx.flow(), id, None).await?;
                 sessions::end(&session, redis).await?;
-                leptos_axum::redirect("/signin?signed_out=1");
+                super::redirect("/signin?signed_out=1");
             }
             "others" => {
                 api::sign_out_everywhere(&ctx.flow(), id, current.as_deref()).await?;
-                leptos_axum::redirect("/account?saved=sessions");
+                super::redirect("/account?saved=sessions");
             }
             handle => {
                 if !sessions::revoke(redis, id, handle).await? {
                     return Err(AppError::NotFound);
                 }
-                leptos_axum::redirect("/account?saved=sessions");
+                super::redirect("/account?saved=sessions");
             }
         }
         ctx.flow()
@@ -128,7 +128,7 @@ pub async fn delete_account(password: String) -> Result<(), AppError> {
     serve(async |ctx| {
         let session = ctx.session().await?;
         account::delete_account(&ctx.flow(), &ctx.actor, &session, &password).await?;
-        leptos_axum::redirect("/?deleted=1");
+        super::redirect("/?deleted=1");
         Ok(())
     })
     .await

@@ -36,7 +36,7 @@ pub async fn get_user(id: Uuid) -> Result<UserDetail, AppError> {
 pub async fn set_user_role(id: Uuid, role: String) -> Result<(), AppError> {
     serve(async |ctx| {
         admin::users::set_role(&ctx.flow(), &ctx.actor, id, &role).await?;
-        leptos_axum::redirect(&user_page(id, "role"));
+        super::redirect(&user_page(id, "role"));
         Ok(())
     })
     .await
@@ -47,7 +47,7 @@ pub async fn set_user_role(id: Uuid, role: String) -> Result<(), AppError> {
 pub async fn ban_user(id: Uuid, duration: String) -> Result<(), AppError> {
     serve(async |ctx| {
         admin::users::ban(&ctx.flow(), &ctx.actor, id, &duration).await?;
-        leptos_axum::redirect(&user_page(id, "banned"));
+        super::redirect(&user_page(id, "banned"));
         Ok(())
     })
     .await
@@ -57,7 +57,7 @@ pub async fn ban_user(id: Uuid, duration: String) -> Result<(), AppError> {
 pub async fn unban_user(id: Uuid) -> Result<(), AppError> {
     serve(async |ctx| {
         admin::users::unban(&ctx.flow(), &ctx.actor, id).await?;
-        leptos_axum::redirect(&user_page(id, "unbanned"));
+        super::redirect(&user_page(id, "unbanned"));
         Ok(())
     })
     .await
@@ -67,7 +67,7 @@ pub async fn unban_user(id: Uuid) -> Result<(), AppError> {
 pub async fn sign_out_user(id: Uuid) -> Result<(), AppError> {
     serve(async |ctx| {
         admin::users::sign_out_everywhere(&ctx.flow(), &ctx.actor, id).await?;
-        leptos_axum::redirect(&user_page(id, "signed-out"));
+        super::redirect(&user_page(id, "signed-out"));
         Ok(())
     })
     .await
@@ -77,7 +77,7 @@ pub async fn sign_out_user(id: Uuid) -> Result<(), AppError> {
 pub async fn resend_user_verification(id: Uuid) -> Result<(), AppError> {
     serve(async |ctx| {
         admin::users::resend_verification(&ctx.flow(), &ctx.actor, id).await?;
-        leptos_axum::redirect(&user_page(id, "resent"));
+        super::redirect(&user_page(id, "resent"));
         Ok(())
     })
     .await
@@ -125,7 +125,7 @@ pub async fn outbox(
 pub async fn retry_outbox(id: i64) -> Result<(), AppError> {
     serve(async |ctx| {
         admin::records::retry(&ctx.flow(), &ctx.actor, id).await?;
-        leptos_axum::redirect("/admin/outbox?view=dead&done=retried");
+        super::redirect("/admin/outbox?view=dead&done=retried");
         Ok(())
     })
     .await

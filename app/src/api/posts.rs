@@ -13,14 +13,6 @@ use crate::{
     ssr::{posts, serve},
 };
 
-/// `next` if it is a local path, else `fallback` (never another host).
-pub fn local_or(next: Option<&str>, fallback: String) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
-        _ => fallback,
-    }
-}
-
 /// The form's hidden `id`, as a post id.
 #[cfg(feature = "ssr")]
 fn post_id(id: &str) -> Result<uuid::Uuid, AppError> {
@@ -68,7 +60,7 @@ pub async fn create_post(
             _ => PostStatus::Draft,
         };
         let slug = posts::create(&ctx.state, &ctx.actor, &title, &body, status).await?;
-        leptos_axum::redirect(&format!("/posts/{slug}?saved={}", status.as_str()));
+        super::redirect(&format!("/posts/{slug}?saved={}", status.as_str()));
         Ok(())
     })
     .await
@@ -78,7 +70,7 @@ pub async fn create_post(
 pub async fn update_post(id: String, title: String, body: String) -> Result<(), AppError> {
     serve(async |ctx| {
         let slug = posts::update(&ctx.state, &ctx.actor, post_id(&id)?, &title, &body).await?;
-        leptos_axum::redirect(&format!("/posts/{slug}?saved=edited"));
+        super::redirect(&format!("/posts/{slug}?saved=edited"));
         Ok(())
     })
     .await
@@ -92,8 +84,7 @@ pub async fn publish_post(
     serve(async |ctx| {
         let slug =
             posts::set_status(&ctx.state, &ctx.actor, post_id(&id)?, PostStatus::Published).await?;
-        let to = local_or(next.as_deref(), format!("/posts/{slug}?saved=published"));
-        leptos_axum::redirect(&to);
+        super::redirect_or(next.as_deref(), &format!("/posts/{slug}?saved=published"));
         Ok(())
     })
     .await
@@ -107,8 +98,7 @@ pub async fn unpublish_post(
     serve(async |ctx| {
         let slug =
             posts::set_status(&ctx.state, &ctx.actor, post_id(&id)?, PostStatus::Draft).await?;
-        let to = local_or(next.as_deref(), format!("/posts/{slug}?saved=unpublished"));
-        leptos_axum::redirect(&to);
+        super::redirect_or(next.as_deref(), &format!("/posts/{slug}?saved=unpublished"));
         Ok(())
     })
     .await
@@ -118,7 +108,7 @@ pub async fn unpublish_post(
 pub async fn delete_post(id: String) -> Result<(), AppError> {
     serve(async |ctx| {
         posts::delete(&ctx.state, &ctx.actor, post_id(&id)?).await?;
-        leptos_axum::redirect("/posts/mine?saved=deleted");
+        super::redirect("/posts/mine?saved=deleted");
         Ok(())
     })
     .await
@@ -135,7 +125,7 @@ pub async fn moderate_unpublish(id: String) -> Result<(), AppError> {
     serve(async |ctx| {
         let what = posts::Moderation::Unpublish;
         posts::moderate(&ctx.state, &ctx.actor, &ctx.client, post_id(&id)?, what).await?;
-        leptos_axum::redirect("/admin/posts?saved=unpublished");
+        super::redirect("/admin/posts?saved=unpublished");
         Ok(())
     })
     .await
@@ -146,7 +136,7 @@ pub async fn moderate_delete(id: String) -> Result<(), AppError> {
     serve(async |ctx| {
         let what = posts::Moderation::Delete;
         posts::moderate(&ctx.state, &ctx.actor, &ctx.client, post_id(&id)?, what).await?;
-        leptos_axum::redirect("/admin/posts?saved=deleted");
+        super::redirect("/admin/posts?saved=deleted");
         Ok(())
     })
     .await

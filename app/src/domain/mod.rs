@@ -5,6 +5,7 @@ pub mod email;
 pub mod password;
 pub mod post;
 pub mod profile;
+pub mod redirect;
 pub mod session;
 pub mod user;
 

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod context;
 pub mod csp;
 pub mod db;
+pub mod http_cache;
 pub mod markdown;
 pub mod posts;
 pub mod settings;

@@ -10,6 +10,7 @@ mod client_address;
 mod http_stack;
 mod metrics;
 mod outbox;
+mod pages;
 mod posts;
 mod ratelimit;
 mod readiness;

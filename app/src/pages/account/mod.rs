@@ -8,7 +8,10 @@ use crate::{
         ChangeEmail, ChangePassword, DeleteAccount, RevokeSessions, UpdateProfile, get_account,
         list_sessions,
     },
-    components::forms::{FieldError, FormError, NewPassword, Notice, action_error},
+    components::{
+        forms::{FieldError, FormError, NewPassword, Notice, action_error},
+        raw_text::server_escaped,
+    },
     domain::{session::SessionInfo, user::Account},
     error::AppError,
 };
@@ -71,7 +74,7 @@ fn ProfileForm(account: Account) -> impl IntoView {
                     value=account.display_name.unwrap_or_default() maxlength="64" autocomplete="name" />
                 <FieldError error field="display_name" />
                 <label for="bio">"Bio"</label>
-                <textarea id="bio" name="bio" rows="4" maxlength="1000">{account.bio.unwrap_or_default()}</textarea>
+                <textarea id="bio" name="bio" rows="4" maxlength="1000">{server_escaped(account.bio.unwrap_or_default())}</textarea>
                 <FieldError error field="bio" />
                 <FormError error fields=&["username", "display_name", "bio"] />
                 <button class="button" type="submit">"Save profile"</button>

@@ -6,6 +6,7 @@ use leptos_router::{components::A, hooks::use_query_map};
 use crate::{
     api::auth::{ResendVerification, SignIn},
     components::forms::{FieldError, FormError, Notice, action_error},
+    domain::redirect::local_path_or,
 };
 
 #[component]
@@ -14,9 +15,8 @@ pub fn SignInPage() -> impl IntoView {
     let resend = ServerAction::<ResendVerification>::new();
     let error = action_error(action);
     let resend_error = action_error(resend);
-    let next = use_query_map()
-        .with_untracked(|q| q.get("next"))
-        .unwrap_or_default();
+    // Checked here too, so the form never carries a hostile target (the server checks again).
+    let next = use_query_map().with_untracked(|q| local_path_or(q.get("next").as_deref(), ""));
     let email = RwSignal::new(String::new());
     let unconfirmed = move || error.get().and_then(|e| e.for_field("unconfirmed"));
     view! {

@@ -46,6 +46,9 @@ fn Article(
 ) -> impl IntoView {
     let PostView { post, can_edit } = view;
     let draft = post.status == PostStatus::Draft;
+    if !draft {
+        crate::pages::shareable_when_anonymous();
+    }
     view! {
         <Title text=post.title.clone() />
         <Notice key="saved" value="draft">"Saved as a draft: only you can see it."</Notice>

@@ -13,8 +13,14 @@ use crate::{
         auth::signed_in,
         posts::{CreatePost, PreviewPost, UpdatePost, post_for_editing},
     },
-    components::forms::{FieldError, FormError, action_error},
-    domain::post::EditablePost,
+    components::{
+        forms::{FieldError, FormError, action_error},
+        raw_text::server_escaped,
+    },
+    domain::{
+        post::EditablePost,
+        redirect::{encode_query_value, local_path_or},
+    },
     error::AppError,
     pages::not_found::NotFound,
 };
@@ -70,8 +76,9 @@ pub fn EditPostPage() -> impl IntoView {
                 match post.await {
                     Ok(post) => view! { <EditPostForm post /> }.into_any(),
                     Err(AppError::Unauthorized) => {
-                        let next = format!("/signin?next=/posts/{}/edit", slug());
-                        view! { <Redirect path=next /> }.into_any()
+                        let back = encode_query_value(&format!("/posts/{}/edit", slug()));
+                        let to = local_path_or(Some(&format!("/signin?next={back}")), "/signin");
+                        view! { <Redirect path=to /> }.into_any()
                     }
                     Err(AppError::NotFound) => view! { <NotFound /> }.into_any(),
                     Err(AppError::Forbidden) => view! {
@@ -122,7 +129,7 @@ fn PostFields(title: String, body: String, error: Signal<Option<AppError>>) -> i
         <FieldError error field="title" />
         <label for="body">"Body " <span class="muted">"(Markdown)"</span></label>
         <textarea id="body" name="body" rows="16" required
-            on:input=move |ev| source.set(event_target_value(&ev))>{body}</textarea>
+            on:input=move |ev| source.set(event_target_value(&ev))>{server_escaped(body)}</textarea>
         <FieldError error field="body" />
         <div class="row">
             <button class="button button--secondary button--small" type="button" data-testid="preview"

@@ -59,6 +59,8 @@ pub fn LatestPosts() -> impl IntoView {
 
 #[component]
 fn PostList(page: PostPage) -> impl IntoView {
+    // Shown only once the list has loaded: an error is never shared.
+    crate::pages::shareable_when_anonymous();
     if page.posts.is_empty() {
         return view! { <p class="muted" data-testid="no-posts">"No posts here yet."</p> }
             .into_any();
