@@ -12,6 +12,7 @@ mod recovery;
 mod session_list;
 mod signin;
 mod signup;
+mod usernames;
 
 use std::{
     net::{IpAddr, Ipv4Addr},
