@@ -10,6 +10,7 @@ mod api;
 mod audit;
 mod recovery;
 mod session_list;
+mod sign_in_caps;
 mod signin;
 mod signup;
 mod usernames;
