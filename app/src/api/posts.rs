@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    domain::post::{EditablePost, PostPage, PostRow, PostView, RowPage},
+    domain::post::{EditablePost, PostPage, PostView, RowPage},
     error::AppError,
 };
 
@@ -30,10 +30,10 @@ pub async fn get_post(slug: String) -> Result<PostView, AppError> {
     serve(async |ctx| posts::get(&ctx.state, &ctx.actor, &slug).await).await
 }
 
-/// The signed-in user's posts, drafts included.
+/// Page `page` (from 1) of the signed-in user's posts, drafts included, without bodies.
 #[server(endpoint = "posts/mine")]
-pub async fn my_posts() -> Result<Vec<PostRow>, AppError> {
-    serve(async |ctx| posts::mine(&ctx.state, &ctx.actor).await).await
+pub async fn my_posts(#[server(default)] page: Option<u32>) -> Result<RowPage, AppError> {
+    serve(async |ctx| posts::mine(&ctx.state, &ctx.actor, page.unwrap_or(1)).await).await
 }
 
 #[server(endpoint = "posts/editable")]

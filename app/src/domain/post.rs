@@ -114,8 +114,8 @@ impl Slug {
         Self::fit(&self.0, &suffix).unwrap_or_else(|| Self(format!("post{suffix}")))
     }
 
-    /// A slug for a title taken many times over (after the numbered tries): random, so it
-    /// will not collide again.
+    /// This slug with a random `-xxxxxxxx` appended: what every new post gets, so its slug
+    /// says nothing about which other slugs are taken (other users' drafts included).
     #[cfg(feature = "ssr")]
     pub fn with_random_suffix(&self) -> Self {
         let tag = Uuid::new_v4().simple().to_string();

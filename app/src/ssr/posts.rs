@@ -13,10 +13,7 @@ use super::{
 use crate::{
     domain::{
         PostBody, PostStatus, PostTitle, Slug,
-        post::{
-            EditablePost, PAGE_SIZE, PostPage, PostRow, PostSummary, PostView, RenderedPost,
-            RowPage,
-        },
+        post::{EditablePost, PAGE_SIZE, PostPage, PostSummary, PostView, RenderedPost, RowPage},
     },
     error::AppError,
 };
@@ -122,13 +119,37 @@ pub async fn get(state: &AppState, actor: &Actor, slug: &str) -> Result<PostView
     Ok(PostView { post, can_edit })
 }
 
-/// The signed-in user's posts, drafts included.
-pub async fn mine(state: &AppState, actor: &Actor) -> Result<Vec<PostRow>, AppError> {
-    let id = require_user(actor)?;
-    let mut tx = db::begin_as(&state.db, actor).await?;
-    let rows = posts::by_author(&mut tx, id).await?;
-    commit(tx).await?;
-    Ok(rows.iter().map(posts::Post::row).collect())
+/// Rows per page of "My posts" and of the moderation list (rows carry no body).
+const ROWS_PER_PAGE: u32 = PAGE_SIZE * 2;
+
+/// Page `page` (from 1) of a list of rows, fetched by `load(limit, offset)`: one row more than
+/// a page tells whether there is a next one.
+async fn row_page<F>(page: u32, load: F) -> Result<RowPage, AppError>
+where
+    F: AsyncFnOnce(i64, i64) -> Result<Vec<posts::Listed>, AppError>,
+{
+    let page = page.clamp(1, MAX_PAGE);
+    let size = i64::from(ROWS_PER_PAGE);
+    let mut rows = load(size + 1, i64::from(page - 1) * size).await?;
+    let has_next = rows.len() as i64 > size;
+    rows.truncate(ROWS_PER_PAGE as usize);
+    Ok(RowPage {
+        page,
+        rows: rows.iter().map(posts::Listed::row).collect(),
+        has_next,
+    })
+}
+
+/// Page `page` of the signed-in user's posts, drafts included, newest change first.
+pub async fn mine(state: &AppState, actor: &Actor, page: u32) -> Result<RowPage, AppError> {
+    require_user(actor)?;
+    row_page(page, async |limit, offset| {
+        let mut tx = db::begin_as(&state.db, actor).await?;
+        let rows = posts::own_page(&mut tx, limit, offset).await?;
+        commit(tx).await?;
+        Ok(rows)
+    })
+    .await
 }
 
 /// A post with its markdown, for its author's edit form.
@@ -276,18 +297,13 @@ pub async fn moderation_list(
     actor: &Actor,
     page: u32,
 ) -> Result<RowPage, AppError> {
-    let page = page.clamp(1, MAX_PAGE);
-    let size = i64::from(PAGE_SIZE) * 2;
-    let mut tx = begin_admin(state, actor).await?;
-    let mut rows = posts::all_page(&mut tx, size + 1, i64::from(page - 1) * size).await?;
-    commit(tx).await?;
-    let has_next = rows.len() as i64 > size;
-    rows.truncate(size as usize);
-    Ok(RowPage {
-        page,
-        rows: rows.iter().map(posts::Post::row).collect(),
-        has_next,
+    row_page(page, async |limit, offset| {
+        let mut tx = begin_admin(state, actor).await?;
+        let rows = posts::all_page(&mut tx, limit, offset).await?;
+        commit(tx).await?;
+        Ok(rows)
     })
+    .await
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -308,11 +324,8 @@ pub async fn moderate(
 ) -> Result<(), AppError> {
     let mut tx = begin_admin(state, actor).await?;
     let (changed, action) = match what {
-        Moderation::Unpublish => (
-            posts::set_status(&mut tx, id, PostStatus::Draft).await?,
-            "post.unpublished",
-        ),
-        Moderation::Delete => (posts::delete(&mut tx, id).await?, "post.deleted"),
+        Moderation::Unpublish => (posts::unpublish_any(&mut tx, id).await?, "post.unpublished"),
+        Moderation::Delete => (posts::delete_any(&mut tx, id).await?, "post.deleted"),
     };
     let Some(changed) = changed else {
         return Err(AppError::NotFound);

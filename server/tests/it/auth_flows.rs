@@ -10,8 +10,10 @@ mod api;
 mod audit;
 mod recovery;
 mod session_list;
+mod sign_in_caps;
 mod signin;
 mod signup;
+mod usernames;
 
 use std::{
     net::{IpAddr, Ipv4Addr},

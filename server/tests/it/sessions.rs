@@ -204,6 +204,51 @@ async fn revoked_sessions_are_signed_out_and_the_others_are_not() {
 }
 
 #[tokio::test]
+async fn a_user_has_at_most_fifty_sessions_and_a_new_one_signs_out_the_least_recently_used() {
+    let app = TestApp::spawn().await;
+    let redis = redis_pool(&redis_url()).await;
+    let user = create_user(&app).await;
+    let mut ids = Vec::new();
+    for _ in 0..50 {
+        ids.push(id_of(
+            &signed_in(&redis, user, &ClientMeta::default()).await,
+        ));
+    }
+    assert_eq!(sessions::list(&redis, user, None).await.unwrap().len(), 50);
+
+    // One of them, not the oldest, has not been used for three days.
+    let idle = ids[7].clone();
+    let index = format!("palisade:v1:user_sessions:{user}");
+    let entry: String = redis.hget(&index, &idle).await.unwrap();
+    let mut entry: serde_json::Value = serde_json::from_str(&entry).unwrap();
+    entry["seen"] = (chrono::Utc::now().timestamp() - 3 * 24 * 3600).into();
+    let _: i64 = redis
+        .hset(&index, (idle.as_str(), entry.to_string()))
+        .await
+        .unwrap();
+
+    let newest = id_of(&signed_in(&redis, user, &chrome_on_linux()).await);
+    let listed = sessions::list(&redis, user, None).await.unwrap();
+    assert_eq!(listed.len(), 50);
+    assert!(listed.iter().any(|s| s.id == sessions::handle_of(&newest)));
+    assert!(listed.iter().all(|s| s.id != sessions::handle_of(&idle)));
+    assert_eq!(
+        redis.exists::<i64, _>(&idle).await.unwrap(),
+        0,
+        "record deleted"
+    );
+    assert_eq!(role_with(&app, Some(&idle)).await, "anon");
+    assert_eq!(role_with(&app, Some(&newest)).await, "authenticated");
+    assert_eq!(role_with(&app, Some(&ids[0])).await, "authenticated");
+
+    // And so on for every further sign-in; the one signing in always gets in.
+    let another = id_of(&signed_in(&redis, user, &ClientMeta::default()).await);
+    let listed = sessions::list(&redis, user, None).await.unwrap();
+    assert_eq!(listed.len(), 50);
+    assert_eq!(role_with(&app, Some(&another)).await, "authenticated");
+}
+
+#[tokio::test]
 async fn an_idle_session_is_signed_out_and_deleted() {
     let app = TestApp::spawn().await;
     let redis = redis_pool(&redis_url()).await;

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{A, Redirect};
 
-use super::{StatusBadge, date, error_view};
+use super::{StatusBadge, date, error_view, page_number};
 use crate::{
     api::posts::{DeletePost, PublishPost, UnpublishPost, my_posts},
     components::forms::{FormError, Notice, action_error},
@@ -22,6 +22,7 @@ struct Actions {
 
 #[component]
 pub fn MyPostsPage() -> impl IntoView {
+    let page = page_number();
     let actions = Actions {
         publish: ServerAction::new(),
         unpublish: ServerAction::new(),
@@ -30,12 +31,13 @@ pub fn MyPostsPage() -> impl IntoView {
     let posts = Resource::new_blocking(
         move || {
             (
+                page(),
                 actions.publish.version().get(),
                 actions.unpublish.version().get(),
                 actions.delete.version().get(),
             )
         },
-        |_| my_posts(),
+        |(page, ..)| my_posts(Some(page)),
     );
     let publish_error = action_error(actions.publish);
     let unpublish_error = action_error(actions.unpublish);
@@ -53,17 +55,25 @@ pub fn MyPostsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match posts.await {
-                    Ok(rows) if rows.is_empty() => view! {
+                    Ok(list) if list.rows.is_empty() && list.page == 1 => view! {
                         <p class="muted">"You have not written anything yet."</p>
                     }.into_any(),
-                    Ok(rows) => view! {
-                        <table class="table" data-testid="my-posts">
-                            <thead><tr><th>"Title"</th><th>"Status"</th><th>"Updated"</th><th></th></tr></thead>
-                            <tbody>
-                                {rows.into_iter().map(|row| view! { <MyRow row actions /> }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
+                    Ok(list) => {
+                        let (n, more) = (list.page, list.has_next);
+                        view! {
+                            <table class="table" data-testid="my-posts">
+                                <thead><tr><th>"Title"</th><th>"Status"</th><th>"Updated"</th><th></th></tr></thead>
+                                <tbody>
+                                    {list.rows.into_iter().map(|row| view! { <MyRow row actions /> }).collect_view()}
+                                </tbody>
+                            </table>
+                            <nav class="pager" aria-label="Pages">
+                                {(n > 1).then(|| view! { <A href=format!("{HERE}?page={}", n - 1)>"← Newer"</A> })}
+                                <span class="muted">"Page " {n}</span>
+                                {more.then(|| view! { <A href=format!("{HERE}?page={}", n + 1)>"Older →"</A> })}
+                            </nav>
+                        }.into_any()
+                    }
                     Err(AppError::Unauthorized) => view! { <Redirect path="/signin?next=/posts/mine" /> }.into_any(),
                     Err(e) => error_view(e),
                 }

@@ -111,8 +111,9 @@ pub async fn retry(flow: &Flow<'_>, actor: &Actor, id: i64) -> Result<(), AppErr
     let mut a = begin_admin(flow.state, actor).await?;
     let Some(kind) = queries::retry_dead(&mut a.tx, id).await? else {
         return Err(AppError::Conflict(
-            "Only a dead message can be retried: this one was sent, is still queued, or does \
-             not exist."
+            "Only a dead message can be retried: this one was sent, is still queued, does \
+             not exist, or carried a one-time link that was removed when it was given up on \
+             (the user can ask for a new one)."
                 .into(),
         ));
     };

@@ -9,13 +9,17 @@
 //! | key | type | content | TTL |
 //! | --- | --- | --- | --- |
 //! | `<session id>` | string | tower-sessions record; `data["auth"]` = `{user_id, signed_in_at, last_seen, absolute_at, idle_secs, ip, ua}` | min(absolute end, last_seen + idle) |
-//! | `palisade:v1:user_sessions:<user id>` | hash | field = session id, value = JSON `{created_at, last_seen_at, ip, user_agent}` | ≥ the newest session's absolute end |
+//! | `palisade:v1:user_sessions:<user id>` | hash | field = session id, value = JSON `{created_at, last_seen_at, seen, ip, user_agent}` (`seen`: last_seen in Unix seconds) | ≥ the newest session's absolute end |
 //!
 //! A session lapses `session_idle` after its last request (rolling) and `session_absolute`
 //! after sign-in, whichever comes first. `last_seen` is written at most once an hour
 //! ([`TOUCH_EVERY`]), so an active user costs one Redis write an hour, not one per request; the
 //! record's TTL follows `last_seen + idle`, so Redis drops idle sessions by itself and the
 //! index only has to be pruned of entries whose record is gone.
+//!
+//! A user has at most [`MAX_SESSIONS_PER_USER`] sessions: a sign-in beyond that signs out
+//! the least recently used one, so a script signing in over and over cannot grow the index
+//! (and the sessions page, and "sign out everywhere") without bound.
 use std::time::Duration;
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -31,6 +35,10 @@ use crate::{domain::session::SessionInfo, error::AppError, ssr::settings::AuthSe
 
 /// The one entry this module keeps in a session's data.
 pub const DATA_KEY: &str = "auth";
+
+/// Sessions one user may have at once; the least recently used goes when a sign-in would
+/// make one more. Far above what one person uses across their devices.
+pub const MAX_SESSIONS_PER_USER: usize = 50;
 
 /// `last_seen` (and the record's TTL, and the index entry) is refreshed when older than this.
 pub const TOUCH_EVERY: Duration = Duration::from_secs(3600);
@@ -73,6 +81,8 @@ impl SignedIn {
         serde_json::json!({
             "created_at": at(self.signed_in_at),
             "last_seen_at": at(self.last_seen),
+            // For the cap's choice of the least recently used session (Lua reads numbers).
+            "seen": self.last_seen,
             "ip": self.ip,
             "user_agent": self.ua,
         })
@@ -133,12 +143,40 @@ async fn signed_in(session: &Session) -> Result<Option<SignedIn>, AppError> {
 }
 
 /// Adds (or moves, when `replaces` is given) a session in its user's index, and makes sure
-/// the index lives at least `ttl` seconds more.
+/// the index lives at least `ttl` seconds more. Over the cap (ARGV[5]), entries whose record
+/// has expired are dropped, then the least recently seen sessions (never the one added) are
+/// deleted, records and entries, in the same atomic step. Returns how many were signed out.
 const INDEX_ADD: &str = r"
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 if ARGV[4] ~= '' and ARGV[4] ~= ARGV[1] then redis.call('HDEL', KEYS[1], ARGV[4]) end
 if redis.call('TTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
-return 1";
+local cap = tonumber(ARGV[5])
+if redis.call('HLEN', KEYS[1]) <= cap then return 0 end
+local all = redis.call('HGETALL', KEYS[1])
+local others = {}
+for i = 1, #all, 2 do
+  local id = all[i]
+  if id ~= ARGV[1] then
+    if redis.call('EXISTS', id) == 0 then
+      redis.call('HDEL', KEYS[1], id)
+    else
+      local ok, entry = pcall(cjson.decode, all[i + 1])
+      local seen = (ok and type(entry) == 'table' and tonumber(entry.seen)) or 0
+      others[#others + 1] = {id, seen}
+    end
+  end
+end
+table.sort(others, function(a, b)
+  if a[2] ~= b[2] then return a[2] < b[2] end
+  return a[1] < b[1]
+end)
+local evicted = 0
+for i = 1, #others - (cap - 1) do
+  redis.call('DEL', others[i][1])
+  redis.call('HDEL', KEYS[1], others[i][1])
+  evicted = evicted + 1
+end
+return evicted";
 
 /// Updates an index entry only if it is still there (a revoked session stays revoked).
 const INDEX_TOUCH: &str = r"
@@ -179,7 +217,7 @@ async fn index_add(
     now: i64,
 ) -> Result<(), AppError> {
     let ttl = (data.absolute_at - now).max(1);
-    let _: i64 = redis
+    let evicted: i64 = redis
         .eval(
             INDEX_ADD,
             vec![index_key(data.user_id)],
@@ -188,10 +226,18 @@ async fn index_add(
                 data.index_entry(),
                 ttl.to_string(),
                 replaces.unwrap_or_default().to_string(),
+                MAX_SESSIONS_PER_USER.to_string(),
             ],
         )
         .await
         .map_err(redis_error)?;
+    if evicted > 0 {
+        tracing::info!(
+            user_id = %data.user_id,
+            evicted,
+            "too many sessions: the least recently used were signed out"
+        );
+    }
     Ok(())
 }
 

@@ -378,11 +378,12 @@ pub async fn outbox_counts(tx: &mut Tx) -> Result<(i64, i64), DbError> {
 
 /// Revives a dead row: due now, with a fresh set of attempts. `last_error` is kept as the
 /// reason it died until the worker overwrites or clears it. Returns the row's kind, or
-/// `None` when the row is not dead (sent, pending, or unknown).
+/// `None` when the row is not dead (sent, pending, or unknown) or its link or code was
+/// removed when it died (it could only be sent broken).
 pub async fn retry_dead(tx: &mut Tx, id: i64) -> Result<Option<String>, DbError> {
     Ok(sqlx::query_scalar(
         "update public.outbox set dead_at = null, attempts = 0, next_attempt_at = now() \
-          where id = $1 and dead_at is not null and sent_at is null \
+          where id = $1 and dead_at is not null and sent_at is null and redacted_at is null \
          returning kind",
     )
     .bind(id)

@@ -1,5 +1,7 @@
 //! The transactional email outbox: emails are rows inserted in the same transaction as the
-//! change that needs them, then claimed, delivered and marked by the worker. Nobody deletes.
+//! change that needs them, then claimed, delivered and marked by the worker. Nobody deletes;
+//! the database removes a payload's one-time links and codes when its row is marked sent or
+//! dead (see [`EmailKind`]), so the table does not keep live credentials for ever.
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -9,6 +11,10 @@ use super::{DbError, Tx};
 /// What an email is about. Stored as text (`kind`), spelled as serde spells it (snake_case).
 /// Each kind has one payload type in [`payload`]; the worker renders the email from it.
 /// Links are complete URLs built by the caller from the configured public URL.
+///
+/// A payload field that holds a credential (a one-time link or code) must be named `link` or
+/// `code`: the trigger of `migrations/20261128060100_outbox_redaction.sql` removes exactly
+/// those when the row is sent or given up on, and stamps `redacted_at`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EmailKind {
@@ -255,7 +261,8 @@ pub async fn schedule_retry(
     Ok(())
 }
 
-/// Parks a row for good (an admin can revive it by clearing `dead_at`).
+/// Parks a row for good (an admin can revive it by clearing `dead_at`, unless the database
+/// removed a link or code from it on the way: that email could only be sent broken).
 pub async fn mark_dead(tx: &mut Tx, id: i64, error: &str) -> Result<(), DbError> {
     sqlx::query(
         "update public.outbox set last_error = $2, dead_at = now() \

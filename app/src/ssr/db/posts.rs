@@ -1,6 +1,11 @@
 //! `public.posts`, read and written as the request's actor. RLS decides: everyone reads
 //! published posts, authors everything of their own, admins everything. A write that RLS
 //! refuses touches zero rows, which these functions report as `None` / `false`.
+//!
+//! The authors' writes are scoped to the caller's own posts in the query itself
+//! (`author_id = auth.uid()`), so an admin's role, which RLS lets change any post, does not
+//! turn the authors' endpoints into an unaudited moderation path: moderation has its own
+//! functions ([`unpublish_any`], [`delete_any`]), called only with an audit entry.
 use chrono::{DateTime, Utc};
 use sqlx::Acquire as _;
 use uuid::Uuid;
@@ -37,18 +42,6 @@ impl Post {
 
     pub fn status(&self) -> PostStatus {
         PostStatus::from_db(&self.status)
-    }
-
-    pub fn row(&self) -> RowView {
-        RowView {
-            id: self.id,
-            slug: self.slug.clone(),
-            title: self.title.clone(),
-            status: self.status(),
-            author: self.author(),
-            published_at: self.published_at,
-            updated_at: self.updated_at,
-        }
     }
 }
 
@@ -98,20 +91,59 @@ pub async fn by_id(tx: &mut Tx, id: Uuid) -> Result<Option<Post>, DbError> {
     )
 }
 
-/// The author's posts, drafts included, most recently changed first.
-pub async fn by_author(tx: &mut Tx, author: Uuid) -> Result<Vec<Post>, DbError> {
+/// A post in a list of rows: everything but the body, which a list never needs.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Listed {
+    pub id: Uuid,
+    pub author_id: Uuid,
+    pub author_username: String,
+    pub author_display_name: Option<String>,
+    pub slug: String,
+    pub title: String,
+    pub status: String,
+    pub published_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Listed {
+    pub fn row(&self) -> RowView {
+        RowView {
+            id: self.id,
+            slug: self.slug.clone(),
+            title: self.title.clone(),
+            status: PostStatus::from_db(&self.status),
+            author: Author {
+                id: self.author_id,
+                username: self.author_username.clone(),
+                display_name: self.author_display_name.clone(),
+            },
+            published_at: self.published_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+const SELECT_LISTED: &str = "select p.id, p.author_id, a.username as author_username, \
+            a.display_name as author_display_name, p.slug, p.title, p.status, \
+            p.published_at, p.updated_at \
+       from public.posts p join public.profiles a on a.id = p.author_id";
+
+/// One page of the caller's own posts, drafts included, most recently changed first.
+pub async fn own_page(tx: &mut Tx, limit: i64, offset: i64) -> Result<Vec<Listed>, DbError> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} where p.author_id = $1 order by p.updated_at desc, p.id desc"
+        "{SELECT_LISTED} where p.author_id = (select auth.uid()) \
+         order by p.updated_at desc, p.id desc limit $1 offset $2"
     )))
-    .bind(author)
+    .bind(limit)
+    .bind(offset)
     .fetch_all(&mut **tx)
     .await?)
 }
 
 /// Every post the actor may see, most recently changed first (the moderation list).
-pub async fn all_page(tx: &mut Tx, limit: i64, offset: i64) -> Result<Vec<Post>, DbError> {
+pub async fn all_page(tx: &mut Tx, limit: i64, offset: i64) -> Result<Vec<Listed>, DbError> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} order by p.updated_at desc, p.id desc limit $1 offset $2"
+        "{SELECT_LISTED} order by p.updated_at desc, p.id desc limit $1 offset $2"
     )))
     .bind(limit)
     .bind(offset)
@@ -126,16 +158,19 @@ pub struct NewPost<'a> {
     pub status: PostStatus,
 }
 
-/// Numbered slugs tried before a random suffix.
-const SLUG_TRIES: u32 = 20;
+/// Tries before giving up; a random suffix collides again only by a fluke.
+const SLUG_TRIES: u32 = 5;
 
-/// Inserts the post under `base`, or `base-2`, `base-3`, … when the slug is taken (the unique
-/// constraint sees every post, drafts of others included, which no query here can). Each try
-/// runs in a savepoint, so a collision does not abort the transaction.
+/// Inserts the post under `base` with a random suffix (`hello-world-4f3a9c0b`), a new one on
+/// the rare collision. Never the bare `base`, nor `base-2`: the unique constraint sees every
+/// post, other users' drafts included, so a slug that depended on which slugs are taken would
+/// tell the author that an invisible draft holds one. With a random suffix the answer is the
+/// same whether the title's slug is free, published or someone's draft. Each try runs in a
+/// savepoint, so a collision does not abort the transaction.
 pub async fn insert(tx: &mut Tx, post: &NewPost<'_>, base: &Slug) -> Result<(Uuid, Slug), DbError> {
     debug_assert!(base.as_ref().len() <= SLUG_MAX);
-    let mut slug = base.clone();
-    for n in 2..=SLUG_TRIES + 1 {
+    for _ in 0..SLUG_TRIES {
+        let slug = base.with_random_suffix();
         let mut savepoint = tx.begin().await?;
         let inserted = sqlx::query_scalar(
             "insert into public.posts (author_id, slug, title, body, status) \
@@ -156,11 +191,6 @@ pub async fn insert(tx: &mut Tx, post: &NewPost<'_>, base: &Slug) -> Result<(Uui
             }
             Err(DbError::Conflict(constraint)) if constraint == "posts_slug_key" => {
                 savepoint.rollback().await?;
-                slug = if n <= SLUG_TRIES {
-                    base.with_suffix(n)
-                } else {
-                    base.with_random_suffix()
-                };
             }
             Err(e) => return Err(e),
         }
@@ -183,17 +213,20 @@ impl Changed {
     }
 }
 
-/// New title and body. `None`: no such post, or RLS refused.
+/// The caller's own posts only, whatever their role (see the module's comment).
+const OWN: &str = "author_id = (select auth.uid())";
+
+/// New title and body of the caller's own post. `None`: no such post of theirs.
 pub async fn update_content(
     tx: &mut Tx,
     id: Uuid,
     title: &PostTitle,
     body: &PostBody,
 ) -> Result<Option<Changed>, DbError> {
-    Ok(sqlx::query_as(
-        "update public.posts set title = $2, body = $3 where id = $1 \
-         returning slug, author_id, title, status",
-    )
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "update public.posts set title = $2, body = $3 where id = $1 and {OWN} \
+         returning slug, author_id, title, status"
+    )))
     .bind(id)
     .bind(title.as_ref())
     .bind(body.as_ref())
@@ -201,24 +234,48 @@ pub async fn update_content(
     .await?)
 }
 
-/// Publishes or unpublishes (the trigger keeps `published_at` in step).
+/// Publishes or unpublishes the caller's own post (the trigger keeps `published_at` in step).
 pub async fn set_status(
     tx: &mut Tx,
     id: Uuid,
     status: PostStatus,
 ) -> Result<Option<Changed>, DbError> {
-    Ok(sqlx::query_as(
-        "update public.posts set status = $2 where id = $1 \
-         returning slug, author_id, title, status",
-    )
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "update public.posts set status = $2 where id = $1 and {OWN} \
+         returning slug, author_id, title, status"
+    )))
     .bind(id)
     .bind(status.as_str())
     .fetch_optional(&mut **tx)
     .await?)
 }
 
-/// Deletes a post; the returned status is the one it had.
+/// Deletes the caller's own post; the returned status is the one it had.
 pub async fn delete(tx: &mut Tx, id: Uuid) -> Result<Option<Changed>, DbError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "delete from public.posts where id = $1 and {OWN} \
+         returning slug, author_id, title, status"
+    )))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Moderation: unpublishes anyone's post (RLS lets only `admin` touch others' rows). The
+/// caller records the audit entry in the same transaction.
+pub async fn unpublish_any(tx: &mut Tx, id: Uuid) -> Result<Option<Changed>, DbError> {
+    Ok(sqlx::query_as(
+        "update public.posts set status = 'draft' where id = $1 \
+         returning slug, author_id, title, status",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Moderation: deletes anyone's post (RLS lets only `admin` touch others' rows). The caller
+/// records the audit entry in the same transaction.
+pub async fn delete_any(tx: &mut Tx, id: Uuid) -> Result<Option<Changed>, DbError> {
     Ok(sqlx::query_as(
         "delete from public.posts where id = $1 returning slug, author_id, title, status",
     )

@@ -103,3 +103,23 @@ pub async fn revoke_user(tx: &mut Tx, user_id: Uuid) -> Result<u64, DbError> {
     .await?;
     Ok(done.rows_affected())
 }
+
+/// Keeps the user's `keep` most recently used live families (a refresh adds a row, so a
+/// family's newest row says when it was last used) and ends the others. Returns how many
+/// tokens it ended.
+pub async fn revoke_beyond(tx: &mut Tx, user_id: Uuid, keep: i64) -> Result<u64, DbError> {
+    let done = sqlx::query(
+        "update auth.refresh_tokens set revoked_at = now() \
+         where user_id = $1 and revoked_at is null \
+           and family_id in (select family_id from auth.refresh_tokens \
+                              where user_id = $1 and revoked_at is null and expires_at > now() \
+                              group by family_id \
+                              order by max(created_at) desc, family_id desc \
+                              offset $2)",
+    )
+    .bind(user_id)
+    .bind(keep)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -80,6 +80,24 @@ impl World {
         (id, email)
     }
 
+    /// Sets a username as its owner would on the account page (here straight as the
+    /// `admin` role, which may update any profile).
+    pub async fn set_username(&self, user: Uuid, username: &str) {
+        let mut tx = self.app.pool.begin().await.unwrap();
+        sqlx::query("select set_config('role', 'admin', true)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let done = sqlx::query("update public.profiles set username = $2 where id = $1")
+            .bind(user)
+            .bind(username)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(done.rows_affected(), 1);
+        tx.commit().await.unwrap();
+    }
+
     /// A user signed in on a browser of their own.
     pub async fn user(&self, tag: &str) -> Person {
         let (id, email) = self.account(tag).await;

@@ -31,7 +31,7 @@ async fn the_audit_log_filters_by_actor_target_action_and_time_newest_first() {
     let w = World::new().await;
     let admin = w.admin("auditor").await;
     let other_admin = w.admin("second").await;
-    let (alice, alice_email) = w.account("alice").await;
+    let (alice, _) = w.account("alice").await;
     let (bob, _) = w.account("bob").await;
     let alice_id = alice.to_string();
     let bob_id = bob.to_string();
@@ -70,8 +70,9 @@ async fn the_audit_log_filters_by_actor_target_action_and_time_newest_first() {
         actions(&by_admin),
         ["admin.user_unbanned", "admin.user_banned"]
     );
-    let alice_name = alice_email.split('@').next().unwrap().replace('-', "_");
-    let alice_name = &alice_name[..alice_name.len().min(24)];
+    // Sign-up gives a random handle; Alice picked her name.
+    let alice_name = "alice_liddell";
+    w.set_username(alice, alice_name).await;
     let about_alice = audit(&admin, &[("target", alice_name)]).await;
     assert!(
         about_alice
@@ -174,23 +175,28 @@ async fn the_audit_log_pages_through_entries_with_the_same_time() {
     assert!(first.entries.iter().all(|e| e.target_name.is_none()));
 }
 
-/// Queues an email as the auth subsystem does; returns its id.
+/// Queues a password-reset email (its link holds `secret`) as the auth subsystem does;
+/// returns its id.
 async fn queue(w: &World, recipient: &str, secret: &str) -> i64 {
+    let reset = outbox::payload::ResetPassword {
+        link: format!("https://palisade.test/reset?token={secret}"),
+        expires_in_minutes: 60,
+    };
+    queue_email(w, recipient, &reset).await
+}
+
+/// Queues an email that carries no link or code; returns its id.
+async fn queue_notice(w: &World, recipient: &str) -> i64 {
+    let notice = outbox::payload::ChangeEmailNotice {
+        new_email: "new@flows.test".into(),
+    };
+    queue_email(w, recipient, &notice).await
+}
+
+async fn queue_email<P: outbox::Payload>(w: &World, recipient: &str, payload: &P) -> i64 {
     let mut tx = begin_service(&w.app.pool, ServiceRole::Auth).await.unwrap();
-    outbox::enqueue(
-        &mut tx,
-        &outbox::OutboxEmail {
-            kind: outbox::EmailKind::ResetPassword,
-            recipient: recipient.into(),
-            payload: serde_json::json!({
-                "link": format!("https://palisade.test/reset?token={secret}"),
-                "expires_in_minutes": 60,
-            }),
-            idempotency_key: format!("test:{}", Uuid::new_v4()),
-        },
-    )
-    .await
-    .unwrap();
+    let email = outbox::OutboxEmail::new(recipient, format!("test:{}", Uuid::new_v4()), payload);
+    outbox::enqueue(&mut tx, &email).await.unwrap();
     tx.commit().await.unwrap();
     let mut tx = begin_service(&w.app.pool, ServiceRole::OutboxWorker)
         .await
@@ -227,7 +233,8 @@ async fn the_outbox_lists_pending_and_dead_mail_without_payloads_and_a_dead_one_
     let admin = w.admin("postmaster").await;
     let secret = Uuid::new_v4().simple().to_string();
     let pending = queue(&w, "waiting@flows.test", &secret).await;
-    let dead = queue(&w, "bounced@flows.test", &secret).await;
+    // A dead email whose link was removed cannot be retried (tested below): this one has none.
+    let dead = queue_notice(&w, "bounced@flows.test").await;
     let sent = queue(&w, "delivered@flows.test", &secret).await;
     let mut tx = begin_service(&w.app.pool, ServiceRole::OutboxWorker)
         .await
@@ -294,11 +301,50 @@ async fn the_outbox_lists_pending_and_dead_mail_without_payloads_and_a_dead_one_
     assert_eq!(retried.len(), 1);
     assert_eq!(
         retried[0].details,
-        serde_json::json!({"outbox_id": dead, "kind": "reset_password"})
+        serde_json::json!({"outbox_id": dead, "kind": "change_email_notice"})
     );
     assert_eq!(retried[0].ip, Some(admin.browser.ip.to_string()));
     assert_eq!(
         retried[0].user_agent.as_deref(),
         Some(admin.browser.user_agent.as_str())
+    );
+}
+
+#[tokio::test]
+async fn a_dead_email_whose_link_was_removed_cannot_be_retried_and_the_page_never_shows_it() {
+    let w = World::new().await;
+    let admin = w.admin("postmaster").await;
+    let secret = Uuid::new_v4().simple().to_string();
+    let id = queue(&w, "gave-up@flows.test", &secret).await;
+    let mut tx = begin_service(&w.app.pool, ServiceRole::OutboxWorker)
+        .await
+        .unwrap();
+    outbox::mark_dead(&mut tx, id, "attempt 8 of 8: mailbox full")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let shown = admin.call("/api/admin/outbox", &[("view", "dead")]).await;
+    assert!(!shown.body.contains(&secret), "{shown:?}");
+    let shown: OutboxPage = shown.json();
+    assert_eq!(shown.items.len(), 1);
+    assert_eq!(shown.items[0].recipient, "gave-up@flows.test");
+    let page = admin.browser.get("/admin/outbox?view=dead").await;
+    assert!(page.body.contains("gave-up@flows.test") && !page.body.contains(&secret));
+
+    // Sending it again could only send a reset email without its link.
+    let answer = admin
+        .call("/api/admin/outbox_retry", &[("id", &id.to_string())])
+        .await;
+    assert!(
+        matches!(answer.error(), AppError::Conflict(_)),
+        "{answer:?}"
+    );
+    assert!(state_of(&w, id).await.1, "still dead");
+    assert!(
+        !audit_of(&w.app, admin.id)
+            .await
+            .iter()
+            .any(|e| e.action == "admin.outbox_retried")
     );
 }

@@ -40,6 +40,8 @@ async fn users_are_found_by_any_part_of_their_email_or_username_in_any_case() {
     let admin = w.admin("boss").await;
     let (ada, ada_email) = w.account("ada-lovelace").await;
     let (_, grace_email) = w.account("grace-hopper").await;
+    // Sign-up gives a random handle; Ada picked her name.
+    w.set_username(ada, "ada_lovelace_1815").await;
 
     assert_eq!(emails(&admin, "LOVELACE").await, vec![ada_email.clone()]);
     assert_eq!(emails(&admin, "  hopper-").await, vec![grace_email.clone()]);

@@ -2,6 +2,7 @@
 //! write path invalidating it, the stampede guard, Redis going away, bad input, XSS, and who
 //! may change what (the server and the database both).
 mod authoring;
+mod boundaries;
 mod caching;
 
 use std::{sync::Arc, time::Duration};

@@ -15,8 +15,8 @@ pub fn user(id: Uuid) -> Actor {
     }
 }
 
-/// Signs up through the auth subsystem's role; the trigger creates the profile, with the
-/// username taken from the email's local part.
+/// Signs up through the auth subsystem's role; the trigger creates the profile with a random
+/// handle, which the user then changes to the email's local part (the cases name users so).
 pub async fn sign_up(pool: &PgPool, email: &str) -> Uuid {
     let mut tx = begin_service(pool, ServiceRole::Auth).await.unwrap();
     let id = sqlx::query_scalar(
@@ -26,6 +26,16 @@ pub async fn sign_up(pool: &PgPool, email: &str) -> Uuid {
     .fetch_one(&mut *tx)
     .await
     .unwrap_or_else(|e| panic!("sign up {email}: {e}"));
+    tx.commit().await.unwrap();
+    let name = email.split('@').next().unwrap();
+    let mut tx = begin_as(pool, &user(id)).await.unwrap();
+    let done =
+        sqlx::query("update public.profiles set username = $1 where id = (select auth.uid())")
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .unwrap_or_else(|e| panic!("name {email}: {e}"));
+    assert_eq!(done.rows_affected(), 1);
     tx.commit().await.unwrap();
     id
 }

@@ -55,6 +55,9 @@ pub async fn password_grant(
         + chrono::Duration::from_std(flow.settings().session_absolute)
             .unwrap_or(chrono::Duration::days(30));
     let refresh = store(flow, &mut tx, user.id, family, ends).await?;
+    // Like browser sessions, at most so many sign-ins: the least recently used ones end.
+    let keep = i64::try_from(sessions::MAX_SESSIONS_PER_USER).unwrap_or(i64::MAX);
+    refresh_tokens::revoke_beyond(&mut tx, user.id, keep).await?;
     tx.commit().await.map_err(DbError::from)?;
     pair(flow, user.id, user.email, family, refresh)
 }
