@@ -8,10 +8,12 @@
 mod account;
 mod api;
 mod audit;
+mod outage;
 mod recovery;
 mod session_list;
 mod signin;
 mod signup;
+mod timing;
 
 use std::{
     net::{IpAddr, Ipv4Addr},

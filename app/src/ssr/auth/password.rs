@@ -152,4 +152,20 @@ mod tests {
         let verdict = Hasher::new(1).verify("pw", Some(&weak)).await.unwrap();
         assert!(matches!(verdict, Verdict::Right { needs_rehash: true }));
     }
+
+    #[tokio::test]
+    async fn a_slot_stays_taken_until_its_hash_ends_even_when_the_caller_gives_up() {
+        let hasher = Hasher::new(1);
+        let gave_up =
+            tokio::time::timeout(std::time::Duration::from_millis(1), hasher.hash("pw")).await;
+        assert!(gave_up.is_err(), "argon2 takes longer than a millisecond");
+        assert_eq!(
+            hasher.permits.available_permits(),
+            0,
+            "the abandoned hash still runs, so its slot is still taken"
+        );
+        // It comes back when the hash ends.
+        drop(hasher.permits.acquire().await.unwrap());
+        assert_eq!(hasher.permits.available_permits(), 1);
+    }
 }

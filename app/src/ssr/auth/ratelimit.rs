@@ -94,6 +94,25 @@ pub const CODE_ENTRY_PER_ACCOUNT: Limit = Limit {
     window: Duration::from_secs(15 * 60),
 };
 
+/// Current-password checks of a signed-in user (change password, change email, delete the
+/// account), right or wrong: each costs an argon2 computation.
+pub const PASSWORD_CHECK_PER_USER: Limit = Limit {
+    name: "password_check_user",
+    max: 10,
+    window: Duration::from_secs(15 * 60),
+};
+pub const PASSWORD_CHECK_PER_IP: Limit = Limit {
+    name: "password_check_ip",
+    max: 30,
+    window: Duration::from_secs(15 * 60),
+};
+/// "Confirm your new address" emails per user: each goes to an address of the user's choice.
+pub const EMAIL_CHANGE_PER_USER: Limit = Limit {
+    name: "email_change_user",
+    max: 3,
+    window: HOUR,
+};
+
 /// Failed sign-ins per (account, IP) that cost nothing.
 pub const SIGN_IN_FREE_FAILURES: u32 = 5;
 /// The longest wait the backoff asks for.
