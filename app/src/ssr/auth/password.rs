@@ -130,16 +130,16 @@ impl Hasher {
             let _permit = permit;
             span.in_scope(work)
         })
-            .instrument(tracing::Span::current())
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "password hashing task failed");
-                AppError::Internal
-            })?
-            .map_err(|e| {
-                tracing::error!(error = %e, "password hashing failed");
-                AppError::Internal
-            })
+        .instrument(tracing::Span::current())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing task failed");
+            AppError::Internal
+        })?
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing failed");
+            AppError::Internal
+        })
     }
 }
 
@@ -234,7 +234,10 @@ mod tests {
         let mut refused = Box::pin(hasher.hash("three"));
         match refused.as_mut().poll(&mut cx) {
             std::task::Poll::Ready(Err(e)) => assert_eq!(e, AppError::Unavailable),
-            other => panic!("expected an immediate 503, got {:?}", other.map(|r| r.is_ok())),
+            other => panic!(
+                "expected an immediate 503, got {:?}",
+                other.map(|r| r.is_ok())
+            ),
         }
         assert_eq!(AppError::Unavailable.status_code(), 503);
         assert!(AppError::Unavailable.retry_after_secs().is_some());

@@ -396,7 +396,10 @@ async fn a_correct_password_does_not_buy_unlimited_password_hashing() {
     let refused = browser
         .call(
             "/api/account/password",
-            &[("current_password", &current), ("new_password", &new_password())],
+            &[
+                ("current_password", &current),
+                ("new_password", &new_password()),
+            ],
         )
         .await;
     assert_eq!(refused.status, 429, "{refused:?}");

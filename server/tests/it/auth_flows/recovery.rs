@@ -115,7 +115,10 @@ async fn the_worker_mails_the_reset_link_to_an_account_and_nothing_to_an_unknown
 
     let reset = mail::wait_for(&user.email, "Reset your password").await;
     let link = reset.link("/reset");
-    assert!(link.starts_with(&format!("{PUBLIC_URL}/reset?token=")), "{link}");
+    assert!(
+        link.starts_with(&format!("{PUBLIC_URL}/reset?token=")),
+        "{link}"
+    );
     // Once the worker has taken every request, nothing is on its way to the unknown address.
     for _ in 0..300 {
         if pending_requests(&app).await == 0 {

@@ -96,7 +96,10 @@ async fn compare_known_and_unknown(path: &str, answer: &str, kind: &str) {
 
     // The mail still goes to the accounts, and only to them.
     assert_eq!(
-        mail::kinds(&app.pool, &known[0]).await.last().map(String::as_str),
+        mail::kinds(&app.pool, &known[0])
+            .await
+            .last()
+            .map(String::as_str),
         Some(kind)
     );
     assert!(mail::queued(&app.pool, &unknown[0]).await.is_empty());
@@ -174,8 +177,7 @@ fn erfc(x: f64) -> f64 {
                     + t * (-0.186_288_06
                         + t * (0.278_868_07
                             + t * (-1.135_203_98
-                                + t * (1.488_515_87
-                                    + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
     let r = t * poly.exp();
     if x >= 0.0 { r } else { 2.0 - r }
 }

@@ -25,7 +25,6 @@ pub async fn forgot(flow: &Flow<'_>, email: &str) -> Result<(), AppError> {
     requests::queue(flow, RequestKind::ResetPassword, email.as_ref()).await
 }
 
-
 /// Spends the reset token, sets the new password, confirms the address (the mailbox was just
 /// proven) and signs the account out everywhere.
 #[tracing::instrument(name = "auth.reset", skip_all)]

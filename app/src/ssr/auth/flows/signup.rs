@@ -9,8 +9,8 @@ use crate::{
     ssr::{
         auth::{ratelimit, tokens},
         db::{
-            DbError, Tx, account_requests::RequestKind, outbox, tokens as stored,
-            tokens::Purpose, users,
+            DbError, Tx, account_requests::RequestKind, outbox, tokens as stored, tokens::Purpose,
+            users,
         },
         settings::AuthSettings,
     },
