@@ -32,6 +32,9 @@ pub enum AppError {
     Network,
 }
 
+/// `Retry-After` of a 503 [`AppError::Unavailable`].
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
 impl AppError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Invalid {
@@ -47,6 +50,17 @@ impl AppError {
                 field: Some(f),
                 message,
             } if f == name => Some(message.clone()),
+            _ => None,
+        }
+    }
+
+    /// Seconds for the `Retry-After` header of the answers that say "try again later": the
+    /// limit's wait, or a short pause while a dependency (Redis, the password hasher) is busy
+    /// or away.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            Self::Unavailable => Some(UNAVAILABLE_RETRY_AFTER_SECS),
             _ => None,
         }
     }

@@ -2,9 +2,13 @@
 //! claiming transaction, and records each outcome. Safe to run in several instances at once.
 use std::{error::Error, future::Future, pin::pin, time::Duration};
 
-use app::ssr::db::{
-    self, DbError, ServiceRole,
-    outbox::{self, ClaimedEmail, EmailKind},
+use app::ssr::{
+    auth::flows::requests,
+    db::{
+        self, DbError, ServiceRole,
+        outbox::{self, ClaimedEmail, EmailKind},
+    },
+    settings::AuthSettings,
 };
 use rand::Rng;
 use sqlx::{PgPool, postgres::PgPoolOptions};
@@ -45,6 +49,9 @@ pub async fn run_worker(
     let mut shutdown = pin!(shutdown);
     let mut gauges_due = Instant::now();
     let mut database_ok = true;
+    // Links and lifetimes of the emails it writes for account requests: the server's own
+    // auth settings derive from the same public URL.
+    let auth = AuthSettings::for_public_url(mailer.public_url());
     tracing::info!(
         batch_size = settings.batch_size,
         max_attempts = settings.max_attempts,
@@ -56,6 +63,8 @@ pub async fn run_worker(
             refresh_gauges(&pool).await;
             gauges_due = Instant::now() + GAUGE_INTERVAL;
         }
+        // First, so the emails they queue go out in this same round.
+        let requests_full = resolve_account_requests(&pool, &auth, &settings).await;
         let pause = match process_batch(&pool, &mailer, &settings).await {
             Ok(claimed) => {
                 if !database_ok {
@@ -63,7 +72,7 @@ pub async fn run_worker(
                     database_ok = true;
                 }
                 // A full batch means more may be due: go on at once.
-                if claimed >= settings.batch_size as usize {
+                if requests_full || claimed >= settings.batch_size as usize {
                     Duration::ZERO
                 } else {
                     settings.poll_interval
@@ -118,6 +127,23 @@ async fn process_batch(
         }
     }
     Ok(claimed)
+}
+
+/// Resolves up to one batch of "forgot password" / "resend" requests (see
+/// `app::ssr::auth::flows::requests`). Returns whether the batch was full (more may wait).
+async fn resolve_account_requests(
+    pool: &PgPool,
+    auth: &AuthSettings,
+    settings: &OutboxSettings,
+) -> bool {
+    match requests::process_due(pool, auth, settings.batch_size.into()).await {
+        Ok(taken) => taken >= settings.batch_size as usize,
+        // A database outage: the claim below fails too and says so, once.
+        Err(e) => {
+            tracing::debug!(error = %chain(&e), "cannot resolve account requests");
+            false
+        }
+    }
 }
 
 /// What became of one claimed email.

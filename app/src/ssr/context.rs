@@ -83,8 +83,8 @@ where
         let status = http::StatusCode::from_u16(e.status_code())
             .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
         response.set_status(status);
-        if let AppError::RateLimited { retry_after_secs } = e {
-            response.insert_header(http::header::RETRY_AFTER, (*retry_after_secs).into());
+        if let Some(secs) = e.retry_after_secs() {
+            response.insert_header(http::header::RETRY_AFTER, secs.into());
         }
     }
     result

@@ -22,6 +22,8 @@ pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
     message_id_domain: String,
+    /// The base of the links the worker puts in emails it composes the content of.
+    public_url: String,
     timeout: Duration,
 }
 
@@ -80,6 +82,7 @@ impl Mailer {
             transport,
             from,
             message_id_domain: host_of(public_url).to_owned(),
+            public_url: public_url.trim_end_matches('/').to_owned(),
             timeout,
         })
     }
@@ -95,6 +98,11 @@ impl Mailer {
 
     pub fn timeout(&self) -> Duration {
         self.timeout
+    }
+
+    /// The app's public URL, as configured (no trailing slash).
+    pub fn public_url(&self) -> &str {
+        &self.public_url
     }
 
     /// The same idempotency key always gives the same `Message-ID`, so a retry after a lost

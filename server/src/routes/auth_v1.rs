@@ -248,11 +248,18 @@ fn app_error(e: AppError) -> Response {
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             response
         }
-        AppError::Unavailable => oauth_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "temporarily_unavailable",
-            &description,
-        ),
+        AppError::Unavailable => {
+            let mut response = oauth_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                &description,
+            );
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(app::error::UNAVAILABLE_RETRY_AFTER_SECS),
+            );
+            response
+        }
         AppError::Conflict(_) | AppError::Internal | AppError::Network => oauth_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",

@@ -8,11 +8,13 @@
 mod account;
 mod api;
 mod audit;
+mod outage;
 mod recovery;
 mod session_list;
 mod sign_in_caps;
 mod signin;
 mod signup;
+mod timing;
 mod usernames;
 
 use std::{

@@ -3,7 +3,11 @@
 //! so a test only ever asks for the addresses it made up, and never clears anything.
 use std::time::Duration;
 
-use app::ssr::db::{ServiceRole, begin_service};
+use app::ssr::{
+    auth::flows::requests,
+    db::{ServiceRole, begin_service},
+    settings::AuthSettings,
+};
 use serde::Deserialize;
 use serde_json::Value;
 use server::{config::OutboxSettings, mailer::Mailer, worker::run_worker};
@@ -158,9 +162,17 @@ impl Queued {
     }
 }
 
+/// Does the worker's first step: "forgot password" and "resend" only queue a request, which
+/// the worker turns into an email (or into nothing, for an unknown address).
+pub async fn resolve_account_requests(pool: &PgPool) {
+    let settings = AuthSettings::for_public_url(PUBLIC_URL);
+    while requests::process_due(pool, &settings, 100).await.unwrap() > 0 {}
+}
+
 /// The outbox rows for `recipient`, oldest first, read as the delivery loop's role (the only
-/// one that may read payloads).
+/// one that may read payloads), once the account requests queued so far are resolved.
 pub async fn queued(pool: &PgPool, recipient: &str) -> Vec<Queued> {
+    resolve_account_requests(pool).await;
     let mut tx = begin_service(pool, ServiceRole::OutboxWorker)
         .await
         .unwrap();

@@ -1,5 +1,5 @@
-//! Rate limits against the real Redis: counts, windows, the sign-in backoff, and failing open
-//! when Redis is away.
+//! Rate limits against the real Redis: counts, windows, the sign-in backoff, and what each
+//! does when Redis is away (guessing limits fail closed, the others open).
 use std::time::{Duration, Instant};
 
 use app::{
@@ -73,7 +73,7 @@ async fn the_window_ends() {
 }
 
 #[tokio::test]
-async fn rate_limits_fail_open_while_redis_is_down() {
+async fn guessing_limits_fail_closed_and_the_others_open_while_redis_is_down() {
     let metrics = server::metrics::handle();
     let proxy = Proxy::start(addr_of(&redis_url())).await;
     let redis = redis_pool(&through(&redis_url(), proxy.addr)).await;
@@ -87,10 +87,18 @@ async fn rate_limits_fail_open_while_redis_is_down() {
 
     proxy.cut();
     let started = Instant::now();
-    ratelimit::hit(&redis, &never, &key).await.unwrap();
-    ratelimit::check_sign_in(&redis, &key, "192.0.2.1")
+    assert_eq!(
+        ratelimit::hit(&redis, &never, &key).await,
+        Err(AppError::Unavailable),
+        "closed: no answer from Redis, no guess"
+    );
+    assert_eq!(
+        ratelimit::check_sign_in(&redis, &key, "192.0.2.1").await,
+        Err(AppError::Unavailable)
+    );
+    ratelimit::hit_or_pass(&redis, &never, &key)
         .await
-        .unwrap();
+        .expect("open: let through");
     ratelimit::failed_sign_in(&redis, &key, "192.0.2.1").await;
     ratelimit::cleared_sign_in(&redis, &key, "192.0.2.1").await;
     assert!(

@@ -206,7 +206,7 @@ pub async fn resend_verification(
         ));
     }
     // The same per-address limit as the public form: an admin's clicks cannot flood an inbox.
-    ratelimit::hit(
+    ratelimit::hit_or_pass(
         &flow.state.redis,
         &ratelimit::RESEND_PER_ACCOUNT,
         &user.email,

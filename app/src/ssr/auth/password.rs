@@ -1,10 +1,20 @@
 //! Password hashing: argon2id with OWASP parameters (m = 19 MiB, t = 2, p = 1), computed on
 //! the blocking pool behind a semaphore, so a burst of sign-ins queues instead of starving
 //! page rendering or exhausting memory.
-use std::sync::{Arc, LazyLock};
+//!
+//! A slot is held until its hash ends, even when the request that asked for it is cancelled
+//! (the client went away, the request timed out): the computation goes on in the blocking pool
+//! regardless, so releasing its slot early would let more hashes run than there are slots.
+//! The queue is bounded too: when every slot is busy and `max_waiting` requests already wait,
+//! the next one is answered at once with the one "try again" error (503 + `Retry-After`)
+//! instead of piling up until the request timeout.
+use std::sync::{
+    Arc, LazyLock,
+    atomic::{AtomicUsize, Ordering},
+};
 
 use argon2::{Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier as _};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, TryAcquireError};
 use tracing::Instrument;
 
 use crate::error::AppError;
@@ -21,6 +31,18 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 #[derive(Clone)]
 pub struct Hasher {
     permits: Arc<Semaphore>,
+    /// Requests waiting for a slot right now.
+    waiting: Arc<AtomicUsize>,
+    max_waiting: usize,
+}
+
+/// Leaves the queue when dropped, whether the wait ended with a slot or was cancelled.
+struct InQueue(Arc<AtomicUsize>);
+
+impl Drop for InQueue {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 pub enum Verdict {
@@ -29,10 +51,18 @@ pub enum Verdict {
 }
 
 impl Hasher {
+    /// `concurrency` hashes at once, and up to eight waiting per slot.
     pub fn new(concurrency: usize) -> Self {
+        Self::with_queue(concurrency, concurrency.max(1) * 8)
+    }
+
+    /// `concurrency` hashes at once; at most `max_waiting` requests wait for a slot.
+    pub fn with_queue(concurrency: usize, max_waiting: usize) -> Self {
         LazyLock::force(&DUMMY_HASH);
         Self {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            waiting: Arc::new(AtomicUsize::new(0)),
+            max_waiting,
         }
     }
 
@@ -72,23 +102,44 @@ impl Hasher {
         &self,
         work: impl FnOnce() -> Result<T, String> + Send + 'static,
     ) -> Result<T, AppError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| AppError::Internal)?;
+        let permit = match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(TryAcquireError::Closed) => return Err(AppError::Internal),
+            Err(TryAcquireError::NoPermits) => {
+                let ahead = self.waiting.fetch_add(1, Ordering::SeqCst);
+                let _in_queue = InQueue(self.waiting.clone());
+                if ahead >= self.max_waiting {
+                    metrics::counter!("password_hash_queue_full_total").increment(1);
+                    tracing::warn!(
+                        waiting = ahead,
+                        "every password-hashing slot is busy and the queue is full"
+                    );
+                    return Err(AppError::Unavailable);
+                }
+                self.permits
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| AppError::Internal)?
+            }
+        };
         let span = tracing::info_span!("argon2");
-        tokio::task::spawn_blocking(move || span.in_scope(work))
-            .instrument(tracing::Span::current())
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "password hashing task failed");
-                AppError::Internal
-            })?
-            .map_err(|e| {
-                tracing::error!(error = %e, "password hashing failed");
-                AppError::Internal
-            })
+        // The permit moves into the blocking task: it is released when the hash ends, not
+        // when this future is dropped.
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            span.in_scope(work)
+        })
+        .instrument(tracing::Span::current())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing task failed");
+            AppError::Internal
+        })?
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing failed");
+            AppError::Internal
+        })
     }
 }
 
@@ -151,5 +202,50 @@ mod tests {
         .to_string();
         let verdict = Hasher::new(1).verify("pw", Some(&weak)).await.unwrap();
         assert!(matches!(verdict, Verdict::Right { needs_rehash: true }));
+    }
+
+    #[tokio::test]
+    async fn a_slot_stays_taken_until_its_hash_ends_even_when_the_caller_gives_up() {
+        let hasher = Hasher::new(1);
+        let gave_up =
+            tokio::time::timeout(std::time::Duration::from_millis(1), hasher.hash("pw")).await;
+        assert!(gave_up.is_err(), "argon2 takes longer than a millisecond");
+        assert_eq!(
+            hasher.permits.available_permits(),
+            0,
+            "the abandoned hash still runs, so its slot is still taken"
+        );
+        // It comes back when the hash ends.
+        drop(hasher.permits.acquire().await.unwrap());
+        assert_eq!(hasher.permits.available_permits(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_is_refused_at_once_and_a_cancelled_wait_leaves_it() {
+        use std::future::Future as _;
+        let hasher = Hasher::with_queue(1, 1);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        // One hash runs, one waits: both are pending after their first poll.
+        let mut running = Box::pin(hasher.hash("one"));
+        assert!(running.as_mut().poll(&mut cx).is_pending());
+        let mut waiting = Box::pin(hasher.hash("two"));
+        assert!(waiting.as_mut().poll(&mut cx).is_pending());
+        // The third is answered on its first poll, without waiting for anything.
+        let mut refused = Box::pin(hasher.hash("three"));
+        match refused.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(Err(e)) => assert_eq!(e, AppError::Unavailable),
+            other => panic!(
+                "expected an immediate 503, got {:?}",
+                other.map(|r| r.is_ok())
+            ),
+        }
+        assert_eq!(AppError::Unavailable.status_code(), 503);
+        assert!(AppError::Unavailable.retry_after_secs().is_some());
+        // A waiter that gives up frees its place in the queue.
+        drop(waiting);
+        let mut again = Box::pin(hasher.hash("four"));
+        assert!(again.as_mut().poll(&mut cx).is_pending());
+        drop(again);
+        assert!(running.await.is_ok());
     }
 }

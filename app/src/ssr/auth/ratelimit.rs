@@ -4,27 +4,46 @@
 //! refused with the time left until it ends. (A burst straddling two windows can reach
 //! 2 × `max`; for these limits that is fine and one `INCR` is cheaper than a sliding log.)
 //! Keys are `palisade:v1:rl:<name>:<sha256 of the key, lowercased>`, so no email address or IP
-//! ever appears in a Redis key. A Redis failure lets the request through (fail open): a Redis
-//! blip must not lock everybody out. Every refusal counts in
-//! `rate_limit_rejections_total{limit}`; every Redis failure in `rate_limit_errors_total{limit}`.
+//! ever appears in a Redis key. Every refusal counts in `rate_limit_rejections_total{limit}`;
+//! every Redis failure in `rate_limit_errors_total{limit}`.
 //!
-//! | Limit | Counts | Default |
-//! | --- | --- | --- |
-//! | `SIGN_IN_PER_IP` | sign-in attempts per IP (/64 for IPv6 via `ClientMeta::ip_key`) | 20 per 5 min |
-//! | `SIGN_IN_PER_ACCOUNT` | failed sign-ins per account, from IPs it was never signed in from | 100 per hour |
-//! | sign-in backoff | failed sign-ins, and wrong current passwords in the account forms, per (account, IP) | 5 free, then 2^(n−5) s between attempts, at most 15 min; forgotten 24 h after the last failure or at a success |
-//! | `SIGN_UP_PER_IP` | sign-ups per IP | 10 per hour |
-//! | `FORGOT_PER_IP` | password-reset requests per IP | 10 per hour |
-//! | `FORGOT_PER_ACCOUNT` | password-reset requests per email address | 3 per hour |
-//! | `RESEND_PER_IP` | "resend the confirmation email" per IP | 10 per hour |
-//! | `RESEND_PER_ACCOUNT` | "resend the confirmation email" per address | 3 per hour |
-//! | `CODE_ENTRY_PER_ACCOUNT` | 6-digit code entries per account (or token) | 10 per 15 min |
+//! **When Redis fails** (an error, or no answer within `PALISADE_REDIS_TIMEOUT_MS`), each limit
+//! does what its own table row says. Limits that stop *guessing* a secret fail **closed**: the
+//! request is answered 503 "try again" (`AppError::Unavailable`, with `Retry-After`) before
+//! any password, code or address is looked at, because an outage (or an attacker who can
+//! make Redis slow) must not become a window of unlimited guesses. We chose failing closed over
+//! an in-process fallback limiter: a browser sign-in needs Redis for its session anyway, so a
+//! fallback would buy only API sign-ins, at the price of limits that multiply with the number
+//! of instances and of a second limiter to keep bounded and correct. Limits that only ration
+//! harmless or unguessable work fail **open** ([`hit_or_pass`]): a Redis blip must not stop
+//! people signing up or API clients refreshing. Use [`hit`] (closed) unless the table says
+//! otherwise.
+//!
+//! | Limit | Counts | Default | Redis down |
+//! | --- | --- | --- | --- |
+//! | `SIGN_IN_PER_IP` | sign-in attempts per IP (/64 for IPv6 via `ClientMeta::ip_key`), browser and API password grant, successful or not | 20 per 5 min | closed |
+//! | `SIGN_IN_PER_ACCOUNT` | failed sign-ins per account, from IPs it was never signed in from | 100 per hour | closed |
+//! | sign-in backoff | failed sign-ins, and wrong current passwords in the account forms, per (account, IP) | 5 free, then 2^(n−5) s between attempts, at most 15 min; forgotten 24 h after the last failure or at a success | closed (failures not recorded while down are not counted) |
+//! | `PASSWORD_CHECK_PER_USER` | current-password checks of a signed-in user (change password, change email, delete), right or wrong | 10 per 15 min | closed |
+//! | `PASSWORD_CHECK_PER_IP` | the same, per IP | 30 per 15 min | closed |
+//! | `EMAIL_CHANGE_PER_USER` | "confirm your new address" emails per user | 3 per hour | closed |
+//! | `SIGN_UP_PER_IP` | sign-ups per IP | 10 per hour | open |
+//! | `FORGOT_PER_IP` | password-reset requests per IP | 10 per hour | closed |
+//! | `FORGOT_PER_ACCOUNT` | password-reset requests per email address | 3 per hour | closed |
+//! | `RESEND_PER_IP` | "resend the confirmation email" per IP | 10 per hour | open |
+//! | `RESEND_PER_ACCOUNT` | "resend the confirmation email" per address | 3 per hour | open |
+//! | `CODE_ENTRY_PER_ACCOUNT` | 6-digit code entries per account (or token) | 10 per 15 min | closed |
+//! | `REFRESH_PER_IP` | API refresh-token grants per IP (the tokens are 256 random bits: nothing to guess) | 300 per 5 min | open |
 //!
 //! Sign-in is guarded three ways. Each (account, IP) pair backs off exponentially after a few
 //! failures, which stops guessing from one place. The account-wide limit stops guessing spread
 //! over many IPs; it is high, and it does not apply from an IP the account has signed in from
 //! successfully in the last 30 days, so an attacker spraying from elsewhere cannot lock the
 //! owner out of their usual place. Per-IP limits stop one IP from trying many accounts.
+//!
+//! A signed-in user's sensitive forms ask for the current password; a right one used to be
+//! free, so one account could keep every argon2 slot busy or mail any address without end.
+//! Every check now counts per user and per IP, and the email-change mail per user.
 use std::{
     sync::atomic::{AtomicU64, Ordering},
     time::{Duration, SystemTime, UNIX_EPOCH},
@@ -94,6 +113,25 @@ pub const CODE_ENTRY_PER_ACCOUNT: Limit = Limit {
     window: Duration::from_secs(15 * 60),
 };
 
+/// Current-password checks of a signed-in user (change password, change email, delete the
+/// account), right or wrong: each costs an argon2 computation.
+pub const PASSWORD_CHECK_PER_USER: Limit = Limit {
+    name: "password_check_user",
+    max: 10,
+    window: Duration::from_secs(15 * 60),
+};
+pub const PASSWORD_CHECK_PER_IP: Limit = Limit {
+    name: "password_check_ip",
+    max: 30,
+    window: Duration::from_secs(15 * 60),
+};
+/// "Confirm your new address" emails per user: each goes to an address of the user's choice.
+pub const EMAIL_CHANGE_PER_USER: Limit = Limit {
+    name: "email_change_user",
+    max: 3,
+    window: HOUR,
+};
+
 /// Failed sign-ins per (account, IP) that cost nothing.
 pub const SIGN_IN_FREE_FAILURES: u32 = 5;
 /// The longest wait the backoff asks for.
@@ -127,9 +165,9 @@ fn refuse(name: &'static str, wait_ms: i64) -> AppError {
     AppError::RateLimited { retry_after_secs }
 }
 
-/// Counts the failure and lets the request through. Logs at most once a minute, so an outage
-/// is visible without flooding the logs.
-fn fail_open(name: &'static str, error: &fred::error::Error) {
+/// Counts a Redis failure. Logs at most once a minute, so an outage is visible without
+/// flooding the logs.
+fn redis_failed(name: &'static str, error: &fred::error::Error, what: &str) {
     metrics::counter!("rate_limit_errors_total", "limit" => name).increment(1);
     static LAST_WARNED: AtomicU64 = AtomicU64::new(0);
     let now = SystemTime::now()
@@ -141,8 +179,20 @@ fn fail_open(name: &'static str, error: &fred::error::Error) {
             .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
             .is_ok()
     {
-        tracing::warn!(limit = name, %error, "rate limits unavailable: letting requests through");
+        tracing::warn!(limit = name, %error, "rate limits unavailable: {what}");
     }
+}
+
+/// A Redis failure on a limit that fails open: counted, and the request goes through.
+fn fail_open(name: &'static str, error: &fred::error::Error) {
+    redis_failed(name, error, "letting requests through");
+}
+
+/// A Redis failure on a limit that fails closed: counted, and the request is refused with the
+/// one "try again" answer (503 + `Retry-After`).
+fn fail_closed(name: &'static str, error: &fred::error::Error) -> AppError {
+    redis_failed(name, error, "refusing guessable requests");
+    AppError::Unavailable
 }
 
 /// `{count, ms left in the window}`.
@@ -156,20 +206,36 @@ if ttl < 0 then
 end
 return {n, ttl}";
 
-/// Counts one request against `limit` for `key` (an IP key, an email address, a token id).
-/// `Err(RateLimited)` once `limit.max` is exceeded within the window.
+/// Counts one request against `limit` for `key` (an IP key, an email address, a user id).
+/// `Err(RateLimited)` once `limit.max` is exceeded within the window; `Err(Unavailable)` when
+/// Redis cannot count it (fails closed: see the module docs).
 pub async fn hit(redis: &Pool, limit: &Limit, key_: &str) -> Result<(), AppError> {
-    let result: Result<Vec<i64>, _> = redis
+    count(redis, limit, key_)
+        .await
+        .map_err(|e| fail_closed(limit.name, &e))?
+}
+
+/// [`hit`] for the limits that fail open: when Redis cannot count, the request goes through.
+pub async fn hit_or_pass(redis: &Pool, limit: &Limit, key_: &str) -> Result<(), AppError> {
+    count(redis, limit, key_).await.unwrap_or_else(|e| {
+        fail_open(limit.name, &e);
+        Ok(())
+    })
+}
+
+/// The verdict, or Redis's failure.
+async fn count(
+    redis: &Pool,
+    limit: &Limit,
+    key_: &str,
+) -> Result<Result<(), AppError>, fred::error::Error> {
+    let counted: Vec<i64> = redis
         .eval(HIT, vec![key(limit.name, key_)], vec![millis(limit.window)])
-        .await;
-    match result.as_deref() {
-        Ok(&[n, ttl_ms]) if n > i64::from(limit.max) => Err(refuse(limit.name, ttl_ms)),
-        Ok(_) => Ok(()),
-        Err(e) => {
-            fail_open(limit.name, e);
-            Ok(())
-        }
-    }
+        .await?;
+    Ok(match counted.as_slice() {
+        &[n, ttl_ms] if n > i64::from(limit.max) => Err(refuse(limit.name, ttl_ms)),
+        _ => Ok(()),
+    })
 }
 
 /// KEYS: pair, account failures, known pair. ARGV: free failures, max delay ms, account max.
@@ -220,6 +286,7 @@ fn sign_in_keys(account: &str, ip: &str) -> [String; 3] {
 
 /// Before checking a password: refuses while the (account, IP) pair is backing off, or while
 /// the account-wide failure limit is reached and this IP is not one the account signed in from.
+/// Fails closed.
 /// `account_key` is the normalised email address; `ip` is `ClientMeta::ip_key()`.
 pub async fn check_sign_in(redis: &Pool, account_key: &str, ip: &str) -> Result<(), AppError> {
     let [pair_key, account, known] = sign_in_keys(account_key, ip);
@@ -237,10 +304,7 @@ pub async fn check_sign_in(redis: &Pool, account_key: &str, ip: &str) -> Result<
     match result {
         Ok(wait_ms) if wait_ms > 0 => Err(refuse("sign_in", wait_ms)),
         Ok(_) => Ok(()),
-        Err(e) => {
-            fail_open("sign_in", &e);
-            Ok(())
-        }
+        Err(e) => Err(fail_closed("sign_in", &e)),
     }
 }
 
@@ -322,6 +386,10 @@ mod tests {
             RESEND_PER_IP,
             RESEND_PER_ACCOUNT,
             CODE_ENTRY_PER_ACCOUNT,
+            REFRESH_PER_IP,
+            PASSWORD_CHECK_PER_USER,
+            PASSWORD_CHECK_PER_IP,
+            EMAIL_CHANGE_PER_USER,
         ] {
             assert!(
                 limit.max > 0 && limit.window >= Duration::from_secs(60),

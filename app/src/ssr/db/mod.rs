@@ -2,6 +2,7 @@
 //! the Postgres role and the actor's claims for that transaction only, so Row Level Security
 //! decides what the query may see and change. Data functions take the transaction, never the
 //! pool.
+pub mod account_requests;
 pub mod admin;
 pub mod audit;
 pub mod outbox;

@@ -4,7 +4,10 @@ use std::time::Duration;
 use app::{
     domain::{session::SessionInfo, user::Account},
     error::AppError,
-    ssr::db::{ServiceRole, begin_service},
+    ssr::{
+        auth::ratelimit,
+        db::{ServiceRole, begin_service},
+    },
 };
 use uuid::Uuid;
 
@@ -347,4 +350,64 @@ async fn guessing_the_current_password_through_the_account_forms_backs_off_like_
     change(&user.password)
         .await
         .assert_redirects_to("/account?saved=password");
+}
+
+#[tokio::test]
+async fn a_correct_password_does_not_buy_unlimited_email_change_mail() {
+    let app = TestApp::spawn().await;
+    let (user, browser) = signed_in_user(&app, "spammer").await;
+    let change = async |new_email: &str| {
+        browser
+            .call(
+                "/api/account/email",
+                &[("new_email", new_email), ("password", &user.password)],
+            )
+            .await
+    };
+    for _ in 0..ratelimit::EMAIL_CHANGE_PER_USER.max {
+        change(&new_email("target"))
+            .await
+            .assert_redirects_to("/account?saved=email");
+    }
+    let victim = new_email("victim");
+    let refused = change(&victim).await;
+    assert_eq!(refused.status, 429, "{refused:?}");
+    assert!(matches!(refused.error(), AppError::RateLimited { .. }));
+    assert!(refused.header("retry-after").is_some(), "{refused:?}");
+    assert!(mail::queued(&app.pool, &victim).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_correct_password_does_not_buy_unlimited_password_hashing() {
+    let app = TestApp::spawn().await;
+    let (user, browser) = signed_in_user(&app, "hasher").await;
+    let mut current = user.password.clone();
+    for _ in 0..ratelimit::PASSWORD_CHECK_PER_USER.max {
+        let next = new_password();
+        browser
+            .call(
+                "/api/account/password",
+                &[("current_password", &current), ("new_password", &next)],
+            )
+            .await
+            .assert_redirects_to("/account?saved=password");
+        current = next;
+    }
+    let refused = browser
+        .call(
+            "/api/account/password",
+            &[
+                ("current_password", &current),
+                ("new_password", &new_password()),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 429, "{refused:?}");
+    assert!(refused.header("retry-after").is_some(), "{refused:?}");
+    // Deleting the account is the same kind of check, and counts against the same limit.
+    let delete = browser
+        .call("/api/account/delete", &[("password", &current)])
+        .await;
+    assert_eq!(delete.status, 429, "{delete:?}");
+    assert!(user_id(&app, &user.email).await.is_some());
 }

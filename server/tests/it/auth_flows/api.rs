@@ -333,3 +333,18 @@ async fn sign_out_password_change_and_ban_end_refresh_tokens() {
         "invalid_grant"
     );
 }
+
+#[tokio::test]
+async fn successful_password_grants_count_against_the_sign_in_limit_of_the_address() {
+    let app = TestApp::spawn().await;
+    let script = Browser::open(&app);
+    let user = verified_user(&app, &script, "script").await;
+    for _ in 0..app::ssr::auth::ratelimit::SIGN_IN_PER_IP.max {
+        script.api_refresh_token(&user.email, &user.password).await;
+    }
+    let body = serde_json::json!({ "email": user.email, "password": user.password });
+    let refused = script.token_grant("password", body).await;
+    assert_eq!(refused.status, 429, "{refused:?}");
+    let error: serde_json::Value = serde_json::from_str(&refused.body).unwrap();
+    assert_eq!(error["error"], "over_request_rate_limit");
+}

@@ -98,3 +98,48 @@ async fn a_reset_link_sets_the_new_password_and_signs_out_every_session() {
         ["verify_email", "reset_password", "password_changed"]
     );
 }
+
+#[tokio::test]
+async fn the_worker_mails_the_reset_link_to_an_account_and_nothing_to_an_unknown_address() {
+    let app = TestApp::spawn().await;
+    let browser = Browser::open(&app);
+    let user = verified_user(&app, &browser, "delivered").await;
+    let nobody = new_email("nobody");
+    let _worker = mail::Worker::start(&app.pool);
+    for email in [&user.email, &nobody] {
+        browser
+            .call("/api/auth/forgot", &[("email", email)])
+            .await
+            .assert_redirects_to("/forgot?sent=1");
+    }
+
+    let reset = mail::wait_for(&user.email, "Reset your password").await;
+    let link = reset.link("/reset");
+    assert!(
+        link.starts_with(&format!("{PUBLIC_URL}/reset?token=")),
+        "{link}"
+    );
+    // Once the worker has taken every request, nothing is on its way to the unknown address.
+    for _ in 0..300 {
+        if pending_requests(&app).await == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(pending_requests(&app).await, 0);
+    assert!(mail::inbox(&nobody).await.is_empty());
+    assert!(mail::queued(&app.pool, &nobody).await.is_empty());
+}
+
+/// Requests not yet taken by the worker (the addresses in them are kept only until then).
+async fn pending_requests(app: &TestApp) -> i64 {
+    let mut tx = app::ssr::db::begin_service(&app.pool, app::ssr::db::ServiceRole::Auth)
+        .await
+        .unwrap();
+    let n = sqlx::query_scalar("select count(*) from auth.account_requests")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    n
+}

@@ -10,13 +10,14 @@ use super::fixture::Fixture;
 const CASES: &str = include_str!("cases.txt");
 
 /// What the coverage check demands: every table, for every request actor, under every verb.
-pub const TABLES: [&str; 6] = [
+pub const TABLES: [&str; 7] = [
     "public.profiles",
     "public.posts",
     "auth.users",
     "auth.one_time_tokens",
     "auth.audit_log",
     "public.outbox",
+    "auth.account_requests",
 ];
 pub const REQUEST_ACTORS: [&str; 4] = ["anon", "A", "B", "admin"];
 pub const VERBS: [&str; 4] = ["select", "insert", "update", "delete"];

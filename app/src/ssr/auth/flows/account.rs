@@ -93,6 +93,9 @@ async fn confirm_password(
         .filter(|u| !u.is_banned())
         .ok_or(AppError::Unauthorized)?;
     let (redis, ip) = (&flow.state.redis, flow.ip_key());
+    // Right or wrong, every check costs an argon2 computation.
+    ratelimit::hit(redis, &ratelimit::PASSWORD_CHECK_PER_USER, &id.to_string()).await?;
+    ratelimit::hit(redis, &ratelimit::PASSWORD_CHECK_PER_IP, &ip).await?;
     ratelimit::check_sign_in(redis, &user.email, &ip).await?;
     match flow
         .state
@@ -183,6 +186,13 @@ pub async fn request_email_change(
             "That is already your address.",
         ));
     }
+    // The confirmation goes to an address of the caller's choosing.
+    ratelimit::hit(
+        &flow.state.redis,
+        &ratelimit::EMAIL_CHANGE_PER_USER,
+        &id.to_string(),
+    )
+    .await?;
     let ttl = flow.settings().change_email_ttl;
     let minted = issue_token(
         &mut tx,

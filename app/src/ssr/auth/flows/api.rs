@@ -67,7 +67,7 @@ pub async fn password_grant(
 #[tracing::instrument(name = "api.refresh_grant", skip_all)]
 pub async fn refresh_grant(flow: &Flow<'_>, refresh_token: &str) -> Result<TokenPair, AppError> {
     let refresh_token = refresh_token.trim();
-    ratelimit::hit(
+    ratelimit::hit_or_pass(
         &flow.state.redis,
         &ratelimit::REFRESH_PER_IP,
         &flow.ip_key(),

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod api;
 pub mod recovery;
+pub mod requests;
 pub mod signin;
 pub mod signup;
 

@@ -1,52 +1,28 @@
 //! Forgotten password: ask for a link, then set a new password with it.
 use serde_json::json;
 
-use super::{Flow, dead_link, issue_token, signup::hex_of};
+use super::{Flow, dead_link, requests, signup::hex_of};
 use crate::{
     domain::{EmailAddress, Password},
     error::AppError,
     ssr::{
         auth::{ratelimit, sessions, tokens},
-        db::{DbError, outbox, refresh_tokens, tokens as stored, tokens::Purpose, users},
+        db::{
+            DbError, account_requests::RequestKind, outbox, refresh_tokens, tokens as stored,
+            tokens::Purpose, users,
+        },
     },
 };
 
-/// Sends a reset link when the address has an account. Always answers the same.
+/// Queues a reset link for the address (sent only if it has an account: see
+/// [`super::requests`]). Answers the same, in the same time, whatever the address.
 #[tracing::instrument(name = "auth.forgot", skip_all)]
 pub async fn forgot(flow: &Flow<'_>, email: &str) -> Result<(), AppError> {
     let email = EmailAddress::parse(email).map_err(|m| AppError::invalid("email", m))?;
     let redis = &flow.state.redis;
     ratelimit::hit(redis, &ratelimit::FORGOT_PER_IP, &flow.ip_key()).await?;
     ratelimit::hit(redis, &ratelimit::FORGOT_PER_ACCOUNT, email.as_ref()).await?;
-
-    let mut tx = flow.auth_tx().await?;
-    if let Some(user) = users::find_by_email(&mut tx, email.as_ref()).await? {
-        let ttl = flow.settings().reset_password_ttl;
-        let minted = issue_token(&mut tx, user.id, Purpose::ResetPassword, None, ttl).await?;
-        outbox::enqueue(
-            &mut tx,
-            &outbox::OutboxEmail {
-                kind: outbox::EmailKind::ResetPassword,
-                recipient: user.email.clone(),
-                payload: json!({
-                    "link": flow.link("/reset", &minted.token),
-                    "expires_in_minutes": ttl.as_secs() / 60,
-                }),
-                idempotency_key: format!("reset:{}", hex_of(&minted.token_hash)),
-            },
-        )
-        .await?;
-        flow.audit(
-            &mut tx,
-            "user.reset_requested",
-            None,
-            Some(user.id),
-            json!({}),
-        )
-        .await?;
-    }
-    tx.commit().await.map_err(DbError::from)?;
-    Ok(())
+    requests::queue(flow, RequestKind::ResetPassword, email.as_ref()).await
 }
 
 /// Spends the reset token, sets the new password, confirms the address (the mailbox was just

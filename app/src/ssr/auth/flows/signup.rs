@@ -8,7 +8,11 @@ use crate::{
     error::AppError,
     ssr::{
         auth::{ratelimit, tokens},
-        db::{DbError, Tx, outbox, tokens as stored, tokens::Purpose, users},
+        db::{
+            DbError, Tx, account_requests::RequestKind, outbox, tokens as stored, tokens::Purpose,
+            users,
+        },
+        settings::AuthSettings,
     },
 };
 
@@ -16,7 +20,7 @@ use crate::{
 /// the same, and its owner gets a "someone tried to sign up" email instead.
 #[tracing::instrument(name = "auth.sign_up", skip_all)]
 pub async fn sign_up(flow: &Flow<'_>, email: &str, password: String) -> Result<(), AppError> {
-    ratelimit::hit(
+    ratelimit::hit_or_pass(
         &flow.state.redis,
         &ratelimit::SIGN_UP_PER_IP,
         &flow.ip_key(),
@@ -139,30 +143,15 @@ pub async fn verify_with_code(flow: &Flow<'_>, email: &str, code: &str) -> Resul
     confirm_and_commit(flow, tx, user.id, "code").await
 }
 
-/// Sends a new verification email if the address belongs to an unconfirmed account; answers
-/// the same whatever the case.
+/// Queues a new verification email for the address (sent only if it belongs to an unconfirmed
+/// account: see [`super::requests`]); answers the same, in the same time, whatever the case.
 #[tracing::instrument(name = "auth.resend_verification", skip_all)]
 pub async fn resend(flow: &Flow<'_>, email: &str) -> Result<(), AppError> {
     let email = EmailAddress::parse(email).map_err(|m| AppError::invalid("email", m))?;
     let redis = &flow.state.redis;
-    ratelimit::hit(redis, &ratelimit::RESEND_PER_IP, &flow.ip_key()).await?;
-    ratelimit::hit(redis, &ratelimit::RESEND_PER_ACCOUNT, email.as_ref()).await?;
-    let mut tx = flow.auth_tx().await?;
-    if let Some(user) = users::find_by_email(&mut tx, email.as_ref()).await?
-        && user.email_confirmed_at.is_none()
-    {
-        queue_verification(flow, &mut tx, user.id, &user.email).await?;
-        flow.audit(
-            &mut tx,
-            "user.verification_resent",
-            None,
-            Some(user.id),
-            json!({}),
-        )
-        .await?;
-    }
-    tx.commit().await.map_err(crate::ssr::db::DbError::from)?;
-    Ok(())
+    ratelimit::hit_or_pass(redis, &ratelimit::RESEND_PER_IP, &flow.ip_key()).await?;
+    ratelimit::hit_or_pass(redis, &ratelimit::RESEND_PER_ACCOUNT, email.as_ref()).await?;
+    super::requests::queue(flow, RequestKind::ResendVerification, email.as_ref()).await
 }
 
 /// Mints a new verification token for the user (spending any earlier one) and queues the
@@ -174,7 +163,17 @@ pub(crate) async fn queue_verification(
     user_id: Uuid,
     email: &str,
 ) -> Result<(), DbError> {
-    let ttl = flow.settings().verify_email_ttl;
+    queue_verification_with(flow.settings(), tx, user_id, email).await
+}
+
+/// [`queue_verification`] outside a request (the outbox worker's resend).
+pub(crate) async fn queue_verification_with(
+    settings: &AuthSettings,
+    tx: &mut Tx,
+    user_id: Uuid,
+    email: &str,
+) -> Result<(), DbError> {
+    let ttl = settings.verify_email_ttl;
     let minted = issue_token(tx, user_id, Purpose::VerifyEmail, None, ttl).await?;
     outbox::enqueue(
         tx,
@@ -182,7 +181,7 @@ pub(crate) async fn queue_verification(
             kind: outbox::EmailKind::VerifyEmail,
             recipient: email.to_string(),
             payload: json!({
-                "link": flow.link("/verify", &minted.token),
+                "link": format!("{}/verify?token={}", settings.public_url, minted.token),
                 "code": minted.code,
                 "expires_in_hours": ttl.as_secs() / 3600,
             }),

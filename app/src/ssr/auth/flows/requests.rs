@@ -1,0 +1,140 @@
+//! "Forgot password" and "send the confirmation again", done off the request path.
+//!
+//! Whether an address has an account must not show in the answer, nor in how long it takes.
+//! Answering the same is easy; taking the same time is not when one case mints a token,
+//! queues an email and writes an audit entry and the other does nothing. So the request does
+//! the same thing for every address: it checks its limits and queues one
+//! `auth.account_requests` row. The outbox worker ([`process_due`]) later looks the address
+//! up and does the real work, or nothing, where nobody is timing it.
+use serde_json::json;
+use sqlx::PgPool;
+
+use super::{Flow, issue_token, signup::hex_of};
+use crate::{
+    error::AppError,
+    ssr::{
+        db::{
+            self, DbError, ServiceRole, Tx,
+            account_requests::{self, AccountRequest, RequestKind},
+            audit, outbox,
+            tokens::Purpose,
+            users,
+        },
+        settings::AuthSettings,
+    },
+};
+
+/// Queues the request: one insert, the same for any address.
+pub async fn queue(flow: &Flow<'_>, kind: RequestKind, email: &str) -> Result<(), AppError> {
+    let mut tx = flow.auth_tx().await?;
+    account_requests::enqueue(
+        &mut tx,
+        kind,
+        email,
+        flow.client.ip,
+        flow.client.user_agent.as_deref(),
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
+/// Resolves up to `limit` queued requests, oldest first, in one `auth_service` transaction:
+/// tokens, emails (into the outbox, delivered by the same worker) and audit entries for the
+/// addresses that have an account; nothing for the others. A request that fails on its own is
+/// logged and dropped (whoever asked can ask again); a failure of the transaction leaves every
+/// request queued for the next round. Returns how many were taken.
+pub async fn process_due(
+    pool: &PgPool,
+    settings: &AuthSettings,
+    limit: i64,
+) -> Result<usize, DbError> {
+    let mut tx = db::begin_service(pool, ServiceRole::Auth).await?;
+    let taken = account_requests::take(&mut tx, limit).await?;
+    for request in &taken {
+        sqlx::query("savepoint account_request")
+            .execute(&mut *tx)
+            .await?;
+        match resolve(&mut tx, settings, request).await {
+            Ok(()) => {
+                sqlx::query("release savepoint account_request")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Err(e) => {
+                tracing::error!(
+                    request_id = request.id,
+                    kind = %request.kind,
+                    error = %e,
+                    "an account request failed; dropped"
+                );
+                sqlx::query("rollback to savepoint account_request")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(taken.len())
+}
+
+async fn resolve(
+    tx: &mut Tx,
+    settings: &AuthSettings,
+    request: &AccountRequest,
+) -> Result<(), DbError> {
+    let Some(kind) = RequestKind::parse(&request.kind) else {
+        tracing::warn!(kind = %request.kind, "unknown account request kind; dropped");
+        return Ok(());
+    };
+    let Some(user) = users::find_by_email(tx, &request.email).await? else {
+        return Ok(());
+    };
+    let action = match kind {
+        RequestKind::ResetPassword => {
+            queue_reset(tx, settings, user.id, &user.email).await?;
+            "user.reset_requested"
+        }
+        RequestKind::ResendVerification if user.email_confirmed_at.is_none() => {
+            super::signup::queue_verification_with(settings, tx, user.id, &user.email).await?;
+            "user.verification_resent"
+        }
+        RequestKind::ResendVerification => return Ok(()),
+    };
+    audit::record(
+        tx,
+        &audit::Entry {
+            actor_id: None,
+            target_id: Some(user.id),
+            action,
+            ip: request.ip.as_deref().and_then(|ip| ip.parse().ok()),
+            user_agent: request.user_agent.as_deref(),
+            details: json!({}),
+        },
+    )
+    .await
+}
+
+/// Mints a reset token (voiding earlier ones) and queues the email with its link.
+async fn queue_reset(
+    tx: &mut Tx,
+    settings: &AuthSettings,
+    user_id: uuid::Uuid,
+    email: &str,
+) -> Result<(), DbError> {
+    let ttl = settings.reset_password_ttl;
+    let minted = issue_token(tx, user_id, Purpose::ResetPassword, None, ttl).await?;
+    outbox::enqueue(
+        tx,
+        &outbox::OutboxEmail {
+            kind: outbox::EmailKind::ResetPassword,
+            recipient: email.to_owned(),
+            payload: json!({
+                "link": format!("{}/reset?token={}", settings.public_url, minted.token),
+                "expires_in_minutes": ttl.as_secs() / 60,
+            }),
+            idempotency_key: format!("reset:{}", hex_of(&minted.token_hash)),
+        },
+    )
+    .await
+}
