@@ -7,6 +7,7 @@ mod proxy;
 mod admin;
 mod auth_flows;
 mod http_stack;
+mod malformed;
 mod outbox;
 mod posts;
 mod ratelimit;
