@@ -88,15 +88,13 @@ async fn grant_body(request: Request) -> Result<GrantBody, Response> {
     ))
 }
 
-/// The query string, or the OAuth-style 400 when it cannot be read (e.g. a repeated key).
-fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, Response> {
-    query.map(|Query(q)| q).map_err(|_| {
-        oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "The query string could not be read.",
-        )
-    })
+/// The OAuth-style 400 for a query string that cannot be read (e.g. a repeated key).
+fn unreadable_query(_: QueryRejection) -> Response {
+    oauth_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        "The query string could not be read.",
+    )
 }
 
 async fn token(
@@ -105,9 +103,9 @@ async fn token(
     grant_query: Result<Query<GrantQuery>, QueryRejection>,
     request: Request,
 ) -> Response {
-    let query = match query(grant_query) {
-        Ok(q) => q,
-        Err(refused) => return refused,
+    let query = match grant_query {
+        Ok(Query(q)) => q,
+        Err(e) => return unreadable_query(e),
     };
     let body = match grant_body(request).await {
         Ok(body) => body,
@@ -189,9 +187,9 @@ async fn logout(
     let Some(Extension(claims)) = claims else {
         return missing_token();
     };
-    let query = match query(logout_query) {
-        Ok(q) => q,
-        Err(refused) => return refused,
+    let query = match logout_query {
+        Ok(Query(q)) => q,
+        Err(e) => return unreadable_query(e),
     };
     let scope = match api::Scope::parse(query.scope.as_deref()) {
         Ok(scope) => scope,
