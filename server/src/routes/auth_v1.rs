@@ -246,6 +246,11 @@ pub fn invalid_token(description: &str) -> Response {
     response
 }
 
+/// 413 for a body over the limit (see `crate::body_limit`).
+pub fn too_large() -> Response {
+    app_error(AppError::TooLarge)
+}
+
 /// A flow's error as an OAuth-style answer. Internal failures were logged where they happened.
 fn app_error(e: AppError) -> Response {
     let description = e.to_string();

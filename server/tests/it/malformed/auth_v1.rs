@@ -1,7 +1,7 @@
 //! Every `/auth/v1` endpoint (token, user, logout), called with requests it cannot read.
 use reqwest::{Method, header::HeaderValue};
 
-use super::{OVERSIZE, Seen, assert_no_failures, changes, chunked_oversize, snapshot};
+use super::{Framing, OVERSIZE, Seen, assert_no_failures, changes, oversize, snapshot};
 use crate::{
     auth_flows::{Browser, verified_user},
     harness::TestApp,
@@ -185,16 +185,18 @@ async fn fuzz(app: &TestApp, browser: &Browser, bearer: Option<&str>) -> Vec<See
         }
         let oversize_types = if *readable { &[JSON, FORM][..] } else { &[] };
         for content_type in oversize_types {
-            let headers: Vec<(&str, &str)> =
-                auth.iter().map(|a| ("Authorization", a.as_str())).collect();
-            let (status, content_type, body) =
-                chunked_oversize(app, &path, content_type, &headers, OVERSIZE).await;
-            seen.push(Seen {
-                case: format!("{path} [a chunked body over the limit]"),
-                status,
-                content_type,
-                body,
-            });
+            for framing in [Framing::Chunked, Framing::Declared] {
+                let headers: Vec<(&str, &str)> =
+                    auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+                let (status, content_type, body) =
+                    oversize(app, framing, &path, content_type, &headers, OVERSIZE).await;
+                seen.push(Seen {
+                    case: format!("{path} [{}]", framing.case()),
+                    status,
+                    content_type,
+                    body,
+                });
+            }
         }
     }
     for (case, value) in bad_credentials() {

@@ -81,11 +81,30 @@ impl Seen {
     }
 }
 
-/// Sends `body_bytes` bytes (more than the body limit) as a chunked body over a raw connection,
-/// as no well-behaved client library would, and reads the answer. The server may answer and
-/// close before the whole body is sent, so write errors are expected and ignored.
-pub async fn chunked_oversize(
+/// How an oversized body is sent.
+#[derive(Clone, Copy, Debug)]
+pub enum Framing {
+    /// `Transfer-Encoding: chunked`: the server learns the size only by reading.
+    Chunked,
+    /// `Content-Length`: the server can refuse before reading.
+    Declared,
+}
+
+impl Framing {
+    pub fn case(self) -> &'static str {
+        match self {
+            Self::Chunked => "a chunked body over the limit",
+            Self::Declared => "a body over the limit, its length declared",
+        }
+    }
+}
+
+/// Sends `body_bytes` bytes (more than the body limit) over a raw connection, framed as asked,
+/// and reads the answer. The server may answer and close before the whole body is sent, so
+/// write errors are expected and ignored.
+pub async fn oversize(
     app: &TestApp,
+    framing: Framing,
     path_and_query: &str,
     content_type: &str,
     extra_headers: &[(&str, &str)],
@@ -96,9 +115,15 @@ pub async fn chunked_oversize(
         .expect("connect");
     let mut head = format!(
         "POST {path_and_query} HTTP/1.1\r\nHost: {}\r\nOrigin: {PUBLIC_URL}\r\n\
-         Content-Type: {content_type}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n",
+         Content-Type: {content_type}\r\nConnection: close\r\n",
         app.addr
     );
+    let chunk = vec![b'a'; 64 * 1024];
+    let chunks = body_bytes.div_ceil(chunk.len());
+    head.push_str(&match framing {
+        Framing::Chunked => "Transfer-Encoding: chunked\r\n".to_owned(),
+        Framing::Declared => format!("Content-Length: {}\r\n", chunks * chunk.len()),
+    });
     for (name, value) in extra_headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -106,17 +131,20 @@ pub async fn chunked_oversize(
     let (mut read, mut write) = stream.split();
     let send = async {
         write.write_all(head.as_bytes()).await?;
-        let chunk = vec![b'a'; 64 * 1024];
-        let mut sent = 0;
-        while sent < body_bytes {
-            write
-                .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
-                .await?;
+        for _ in 0..chunks {
+            if let Framing::Chunked = framing {
+                write
+                    .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                    .await?;
+            }
             write.write_all(&chunk).await?;
-            write.write_all(b"\r\n").await?;
-            sent += chunk.len();
+            if let Framing::Chunked = framing {
+                write.write_all(b"\r\n").await?;
+            }
         }
-        write.write_all(b"0\r\n\r\n").await?;
+        if let Framing::Chunked = framing {
+            write.write_all(b"0\r\n\r\n").await?;
+        }
         write.flush().await
     };
     let mut answer = Vec::new();

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use app::error::AppError;
 use leptos::server_fn::axum::server_fn_paths;
 
-use super::{OVERSIZE, Seen, assert_no_failures, chunked_oversize, snapshot};
+use super::{Framing, OVERSIZE, Seen, assert_no_failures, oversize, snapshot};
 use crate::{
     auth_flows::{Browser, signed_in_user},
     harness::{PUBLIC_URL, TestApp},
@@ -255,20 +255,17 @@ async fn fuzz(app: &TestApp, browser: &Browser, who: &str) -> (usize, Vec<String
                 body: answer.body.into_bytes(),
             });
         }
-        let (status, content_type, body) = chunked_oversize(
-            app,
-            path,
-            "application/x-www-form-urlencoded",
-            &[],
-            OVERSIZE,
-        )
-        .await;
-        seen.push(Seen {
-            case: "a chunked body over the limit".into(),
-            status,
-            content_type,
-            body,
-        });
+        for framing in [Framing::Chunked, Framing::Declared] {
+            const FORM: &str = "application/x-www-form-urlencoded";
+            let (status, content_type, body) =
+                oversize(app, framing, path, FORM, &[], OVERSIZE).await;
+            seen.push(Seen {
+                case: framing.case().into(),
+                status,
+                content_type,
+                body,
+            });
+        }
         for seen in seen {
             total += 1;
             if let Err(why) = judge(&seen) {
