@@ -21,6 +21,9 @@ pub enum AppError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// The request body was over the server's size limit.
+    #[error("That is more than the server accepts at once. Please send less and try again.")]
+    TooLarge,
     #[error("Too many attempts. Please wait {retry_after_secs} seconds and try again.")]
     RateLimited { retry_after_secs: u64 },
     #[error("The service is temporarily unavailable. Please try again in a moment.")]
@@ -73,6 +76,7 @@ impl AppError {
             Self::Forbidden => 403,
             Self::NotFound => 404,
             Self::Conflict(_) => 409,
+            Self::TooLarge => 413,
             Self::RateLimited { .. } => 429,
             Self::Unavailable | Self::Network => 503,
             Self::Internal => 500,
@@ -83,17 +87,94 @@ impl AppError {
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
+    /// Errors server_fn raises itself. On the server they happen while reading a request,
+    /// before the function runs: the client sent something unreadable, so it gets a 4xx (and
+    /// the HTTP status that goes with it, which server_fn would otherwise leave at 500). In the
+    /// browser they mean the server could not be reached or answered nonsense.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        #[cfg(feature = "ssr")]
+        {
+            let error = Self::from_request_error(&value);
+            crate::ssr::context::answer_status(&error);
+            error
+        }
+        #[cfg(not(feature = "ssr"))]
         match value {
-            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => Self::Invalid {
-                field: None,
-                message: "The form was incomplete or malformed. Please check it and try again."
-                    .into(),
-            },
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => Self::malformed(),
             ServerFnErrorErr::Request(_)
             | ServerFnErrorErr::Deserialization(_)
             | ServerFnErrorErr::Response(_) => Self::Network,
             _ => Self::Internal,
         }
+    }
+}
+
+impl AppError {
+    fn malformed() -> Self {
+        Self::Invalid {
+            field: None,
+            message: "The form was incomplete or malformed. Please check it and try again.".into(),
+        }
+    }
+
+    /// What a server_fn error met while answering a request means for the client.
+    #[cfg(feature = "ssr")]
+    fn from_request_error(value: &ServerFnErrorErr) -> Self {
+        match value {
+            // The arguments did not parse: missing, unknown shape, wrong type, out of range.
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
+                tracing::info!(error = %value, "refused a malformed server function call");
+                Self::malformed()
+            }
+            // The body could not be read: over the size limit, or not UTF-8.
+            ServerFnErrorErr::Deserialization(message) if is_body_too_large(message) => {
+                tracing::info!(error = %value, "refused a server function call over the body limit");
+                Self::TooLarge
+            }
+            ServerFnErrorErr::Deserialization(_) => {
+                tracing::info!(error = %value, "refused an unreadable server function call");
+                Self::malformed()
+            }
+            _ => {
+                tracing::error!(error = %value, "server function failed outside its body");
+                Self::Internal
+            }
+        }
+    }
+}
+
+/// Whether a body-reading error is the body limit (`http_body_util::LengthLimitError`, as
+/// tower-http's `RequestBodyLimit` raises it for a chunked body that grows past the limit). By
+/// the time it reaches us it is only text: server_fn and axum's extractors turn it into a string.
+pub fn is_body_too_large(message: &str) -> bool {
+    message.contains("length limit exceeded")
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreadable_arguments_are_the_clients_mistake() {
+        for raw in [
+            ServerFnErrorErr::Args("invalid digit found in string".into()),
+            ServerFnErrorErr::MissingArg("slug".into()),
+            ServerFnErrorErr::Deserialization("invalid utf-8 sequence of 1 bytes".into()),
+        ] {
+            let error = AppError::from_server_fn_error(raw);
+            assert_eq!(error.status_code(), 400, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn a_body_over_the_limit_is_too_large() {
+        let raw = ServerFnErrorErr::Deserialization("length limit exceeded".into());
+        assert_eq!(AppError::from_server_fn_error(raw).status_code(), 413);
+    }
+
+    #[test]
+    fn a_failure_outside_the_request_is_still_ours() {
+        let raw = ServerFnErrorErr::ServerError("boom".into());
+        assert_eq!(AppError::from_server_fn_error(raw), AppError::Internal);
     }
 }

@@ -340,6 +340,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
                     layers::same_origin_only,
                 ))
                 .layer(CompressionLayer::new())
+                .layer(middleware::from_fn(crate::body_limit::in_error_shape))
                 .layer(RequestBodyLimitLayer::new(settings.http.body_limit_bytes)),
         )
 }

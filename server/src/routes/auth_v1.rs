@@ -13,10 +13,10 @@
 //! - `POST /auth/v1/logout[?scope=local|global]` (Bearer): ends this sign-in's refresh tokens
 //!   (or every one of the user's)
 //!
-//! Errors are JSON `{"error", "error_description"}` with the status that fits (400, 401, 429
-//! with `Retry-After`, 503), never a stack trace; nothing here is cached by anybody.
+//! Errors are JSON `{"error", "error_description"}` with the status that fits (400, 401, 413,
+//! 429 with `Retry-After`, 503), never a stack trace; nothing here is cached by anybody.
 use app::{
-    error::AppError,
+    error::{AppError, is_body_too_large},
     ssr::{
         auth::{
             Actor, ClientMeta,
@@ -28,7 +28,7 @@ use app::{
 };
 use axum::{
     Extension, Form, Json, Router,
-    extract::{FromRequest as _, Query, Request, State},
+    extract::{FromRequest as _, Query, Request, State, rejection::QueryRejection},
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -58,38 +58,58 @@ struct GrantBody {
     refresh_token: Option<String>,
 }
 
-/// The grant's body: a form when the client says so, JSON otherwise; `None` if unreadable.
-async fn grant_body(request: Request) -> Option<GrantBody> {
+/// The grant's body: a form when the client says so, JSON otherwise; the error answer if it
+/// cannot be read.
+async fn grant_body(request: Request) -> Result<GrantBody, Response> {
     let form = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if form {
-        Form::<GrantBody>::from_request(request, &())
-            .await
-            .ok()
-            .map(|Form(body)| body)
+    let refused = if form {
+        match Form::<GrantBody>::from_request(request, &()).await {
+            Ok(Form(body)) => return Ok(body),
+            Err(e) => (e.status(), e.body_text()),
+        }
     } else {
-        Json::<GrantBody>::from_request(request, &())
-            .await
-            .ok()
-            .map(|Json(body)| body)
+        match Json::<GrantBody>::from_request(request, &()).await {
+            Ok(Json(body)) => return Ok(body),
+            Err(e) => (e.status(), e.body_text()),
+        }
+    };
+    // A chunked body that grows past the limit surfaces here, as a read error.
+    if refused.0 == StatusCode::PAYLOAD_TOO_LARGE || is_body_too_large(&refused.1) {
+        return Err(app_error(AppError::TooLarge));
     }
+    Err(oauth_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        "Send a JSON body (Content-Type: application/json) or a form.",
+    ))
+}
+
+/// The OAuth-style 400 for a query string that cannot be read (e.g. a repeated key).
+fn unreadable_query(_: QueryRejection) -> Response {
+    oauth_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        "The query string could not be read.",
+    )
 }
 
 async fn token(
     State(state): State<AppState>,
     Extension(client): Extension<ClientMeta>,
-    Query(query): Query<GrantQuery>,
+    grant_query: Result<Query<GrantQuery>, QueryRejection>,
     request: Request,
 ) -> Response {
-    let Some(body) = grant_body(request).await else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "Send a JSON body (Content-Type: application/json) or a form.",
-        );
+    let query = match grant_query {
+        Ok(Query(q)) => q,
+        Err(e) => return unreadable_query(e),
+    };
+    let body = match grant_body(request).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
     };
     let flow = Flow {
         state: &state,
@@ -161,11 +181,15 @@ struct LogoutQuery {
 async fn logout(
     State(state): State<AppState>,
     Extension(client): Extension<ClientMeta>,
-    Query(query): Query<LogoutQuery>,
+    logout_query: Result<Query<LogoutQuery>, QueryRejection>,
     claims: Option<Extension<Claims>>,
 ) -> Response {
     let Some(Extension(claims)) = claims else {
         return missing_token();
+    };
+    let query = match logout_query {
+        Ok(Query(q)) => q,
+        Err(e) => return unreadable_query(e),
     };
     let scope = match api::Scope::parse(query.scope.as_deref()) {
         Ok(scope) => scope,
@@ -222,6 +246,11 @@ pub fn invalid_token(description: &str) -> Response {
     response
 }
 
+/// 413 for a body over the limit (see `crate::body_limit`).
+pub fn too_large() -> Response {
+    app_error(AppError::TooLarge)
+}
+
 /// A flow's error as an OAuth-style answer. Internal failures were logged where they happened.
 fn app_error(e: AppError) -> Response {
     let description = e.to_string();
@@ -237,6 +266,11 @@ fn app_error(e: AppError) -> Response {
         AppError::Unauthorized => invalid_token("This sign-in is no longer valid. Sign in again."),
         AppError::Forbidden => oauth_error(StatusCode::FORBIDDEN, "forbidden", &description),
         AppError::NotFound => oauth_error(StatusCode::NOT_FOUND, "not_found", &description),
+        AppError::TooLarge => oauth_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request",
+            &description,
+        ),
         AppError::RateLimited { retry_after_secs } => {
             let mut response = oauth_error(
                 StatusCode::TOO_MANY_REQUESTS,

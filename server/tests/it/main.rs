@@ -8,6 +8,7 @@ mod admin;
 mod auth_flows;
 mod client_address;
 mod http_stack;
+mod malformed;
 mod metrics;
 mod outbox;
 mod pages;
