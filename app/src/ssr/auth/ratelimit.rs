@@ -19,6 +19,7 @@
 //! | `RESEND_PER_IP` | "resend the confirmation email" per IP | 10 per hour |
 //! | `RESEND_PER_ACCOUNT` | "resend the confirmation email" per address | 3 per hour |
 //! | `CODE_ENTRY_PER_ACCOUNT` | 6-digit code entries per account (or token) | 10 per 15 min |
+//! | `CODE_ENTRY_PER_IP` | 6-digit code entries per IP, whatever the account | 20 per 15 min |
 //!
 //! Sign-in is guarded three ways. Each (account, IP) pair backs off exponentially after a few
 //! failures, which stops guessing from one place. The account-wide limit stops guessing spread
@@ -91,6 +92,13 @@ pub const REFRESH_PER_IP: Limit = Limit {
 pub const CODE_ENTRY_PER_ACCOUNT: Limit = Limit {
     name: "code_entry",
     max: 10,
+    window: Duration::from_secs(15 * 60),
+};
+/// Code entries from one address across accounts: guessing stays slow for someone spraying
+/// many addresses, each of whose own count never fills.
+pub const CODE_ENTRY_PER_IP: Limit = Limit {
+    name: "code_entry_ip",
+    max: 20,
     window: Duration::from_secs(15 * 60),
 };
 
@@ -322,6 +330,7 @@ mod tests {
             RESEND_PER_IP,
             RESEND_PER_ACCOUNT,
             CODE_ENTRY_PER_ACCOUNT,
+            CODE_ENTRY_PER_IP,
         ] {
             assert!(
                 limit.max > 0 && limit.window >= Duration::from_secs(60),

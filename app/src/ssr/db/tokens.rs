@@ -107,17 +107,14 @@ pub async fn pending_for_user(
     .await?)
 }
 
-/// Counts a wrong code; the token is spent when the attempts run out.
-pub async fn wrong_code(tx: &mut Tx, id: Uuid, max_attempts: i32) -> Result<(), DbError> {
-    sqlx::query(
-        "update auth.one_time_tokens set attempts = attempts + 1, \
-           used_at = case when attempts + 1 >= $2 then now() else used_at end \
-         where id = $1",
-    )
-    .bind(id)
-    .bind(max_attempts)
-    .execute(&mut **tx)
-    .await?;
+/// Counts a wrong code. The token stays live: when the attempts run out its code stops
+/// working, never its link, so strangers typing the owner's address cannot destroy the link
+/// in the owner's mailbox.
+pub async fn wrong_code(tx: &mut Tx, id: Uuid) -> Result<(), DbError> {
+    sqlx::query("update auth.one_time_tokens set attempts = attempts + 1 where id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
