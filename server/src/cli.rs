@@ -183,6 +183,8 @@ pub async fn grant_admin(pool: &PgPool, email: &str, via: &str) -> Result<Grant,
     sqlx::query("select set_config('role', 'auth_service', true)")
         .execute(&mut *tx)
         .await?;
+    // A role change is a recovery action like the admin page's (see `flows::recovered`).
+    app::ssr::auth::flows::recovered(&mut tx, user_id).await?;
     let os_user = std::env::var("USER").unwrap_or_default();
     audit::record(
         &mut tx,

@@ -62,13 +62,8 @@ pub async fn change_email(new_email: String, password: String) -> Result<(), App
 #[server(endpoint = "account/confirm_email")]
 pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
     serve(async |ctx| {
-        account::confirm_email_change(&ctx.flow(), &token).await?;
-        let to = if ctx.actor.user_id().is_some() {
-            "/account?saved=email-confirmed"
-        } else {
-            "/signin?email_changed=1"
-        };
-        leptos_axum::redirect(to);
+        account::confirm_email_change(&ctx.flow(), &ctx.actor, &token).await?;
+        leptos_axum::redirect("/account?saved=email-confirmed");
         Ok(())
     })
     .await

@@ -12,6 +12,7 @@ mod recovery;
 mod session_list;
 mod signin;
 mod signup;
+mod takeover;
 
 use std::{
     net::{IpAddr, Ipv4Addr},

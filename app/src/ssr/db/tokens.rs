@@ -141,3 +141,24 @@ pub async fn owner_of(
     .fetch_optional(&mut **tx)
     .await?)
 }
+
+/// What [`end_grants`] ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct Ended {
+    /// Password-reset and email-change links voided.
+    pub voided_links: i32,
+    /// API refresh tokens revoked (and with their families, every access token issued in them).
+    pub revoked_refresh_tokens: i32,
+}
+
+/// Ends everything outstanding that could take control of the user's account without the
+/// password (`auth.end_grants`): reset and email-change links, API sign-ins. Callable as
+/// `auth_service` or as `admin` (a ban or role change ends them in the admin's transaction).
+pub async fn end_grants(tx: &mut Tx, user_id: Uuid) -> Result<Ended, DbError> {
+    Ok(
+        sqlx::query_as("select voided_links, revoked_refresh_tokens from auth.end_grants($1)")
+            .bind(user_id)
+            .fetch_one(&mut **tx)
+            .await?,
+    )
+}

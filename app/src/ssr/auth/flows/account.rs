@@ -10,10 +10,7 @@ use crate::{
     ssr::{
         auth::{Actor, password::Verdict, ratelimit, sessions, tokens},
         cache::PostCache,
-        db::{
-            self, DbError, outbox, profiles, refresh_tokens, tokens as stored, tokens::Purpose,
-            users,
-        },
+        db::{self, DbError, outbox, profiles, tokens as stored, tokens::Purpose, users},
     },
 };
 
@@ -130,8 +127,9 @@ pub async fn change_password(
         .map_err(|m| AppError::invalid("new_password", m))?;
     let hash = flow.state.passwords.hash(new.expose()).await?;
     users::set_password_hash(&mut tx, id, &hash).await?;
-    // API clients signed in with the old password sign in again, like other browsers.
-    refresh_tokens::revoke_user(&mut tx, id).await?;
+    // API clients signed in with the old password sign in again, like other browsers, and
+    // links asked for with it (an email change, a reset) die with it.
+    super::recovered(&mut tx, id).await?;
     outbox::enqueue(
         &mut tx,
         &outbox::OutboxEmail {
@@ -230,10 +228,34 @@ pub async fn request_email_change(
 }
 
 /// Spends the change-email token and moves the account to the new address.
+///
+/// Only a request signed in as the account's owner may confirm. The link proves control of the
+/// new mailbox, not of the account: without this rule a mistyped address hands the account to
+/// whoever owns that mailbox, and a link asked for by a thief would work from anywhere. We
+/// ask for a session rather than the password: the rule holds for any future way of signing
+/// in (a passkey, an identity provider), users are not taught to type their password into a
+/// page an email sent them to, and after a recovery the thief has no session left. Signed out,
+/// the page offers sign-in and comes back to the link; a refusal spends nothing.
 #[tracing::instrument(name = "account.confirm_email_change", skip_all)]
-pub async fn confirm_email_change(flow: &Flow<'_>, token: &str) -> Result<(), AppError> {
+pub async fn confirm_email_change(
+    flow: &Flow<'_>,
+    actor: &Actor,
+    token: &str,
+) -> Result<(), AppError> {
+    let id = require_user(actor)?;
+    let token_hash = tokens::hash_token(token);
     let mut tx = flow.auth_tx().await?;
-    let spent = stored::spend(&mut tx, Purpose::ChangeEmail, &tokens::hash_token(token))
+    let owner = stored::owner_of(&mut tx, Purpose::ChangeEmail, &token_hash)
+        .await?
+        .ok_or_else(dead_link)?;
+    if owner != id {
+        return Err(AppError::invalid(
+            "token",
+            "This link is for another account. Sign in as the account whose address is \
+             changing, then open the link again.",
+        ));
+    }
+    let spent = stored::spend(&mut tx, Purpose::ChangeEmail, &token_hash)
         .await?
         .ok_or_else(dead_link)?;
     let new_email = spent.new_email.ok_or_else(dead_link)?;
