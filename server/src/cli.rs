@@ -385,6 +385,7 @@ async fn seed_posts(pool: &PgPool, author: Uuid) -> anyhow::Result<usize> {
     let actor = Actor::User {
         id: author,
         session_id: None,
+        token_family: None,
     };
     let mut tx = db::begin_as(pool, &actor).await?;
     let mut added = 0;

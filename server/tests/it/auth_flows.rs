@@ -9,6 +9,7 @@ mod account;
 mod api;
 mod audit;
 mod recovery;
+mod revocation;
 mod session_list;
 mod signin;
 mod signup;

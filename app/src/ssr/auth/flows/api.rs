@@ -129,8 +129,9 @@ impl Scope {
     }
 }
 
-/// Ends the refresh-token family of the access token's sign-in (or all of them). The access
-/// token itself lives out its few minutes; a client signing out drops it.
+/// Ends the refresh-token family of the access token's sign-in (or all of them, which is a
+/// recovery: see [`super::recovered`]). Access tokens of an ended family are refused from the
+/// next request on (`db::begin_as`).
 #[tracing::instrument(name = "api.sign_out", skip_all)]
 pub async fn sign_out(
     flow: &Flow<'_>,
