@@ -237,3 +237,40 @@ async fn confirming_an_email_change_needs_the_owner_signed_in() {
         .assert_redirects_to("/account?saved=email-confirmed");
     assert_eq!(user_id(&w.app, &moved).await, Some(owner.id));
 }
+
+#[tokio::test]
+async fn the_confirm_page_sends_a_signed_out_visitor_through_sign_in_and_back_to_the_link() {
+    let w = World::new().await;
+    let owner = w.user("page-owner").await;
+    let path = "/confirm-email?token=abc-123";
+
+    // Rendered on the server: a plain link, no wasm needed.
+    let visitor = Browser::open(&w.app);
+    let page = visitor.get(path).await;
+    assert_eq!(page.status, 200, "{page:?}");
+    let sign_in = "/signin?next=%2Fconfirm-email%3Ftoken%3Dabc-123";
+    assert!(
+        page.body.contains(&format!(r#"href="{sign_in}""#)),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains(r#"name="token""#),
+        "no confirm form signed out"
+    );
+
+    let signed_in = visitor
+        .call(
+            "/api/auth/sign_in",
+            &[
+                ("email", owner.email.as_str()),
+                ("password", PASSWORD),
+                ("next", "/confirm-email?token=abc-123"),
+            ],
+        )
+        .await;
+    signed_in.assert_redirects_to(path);
+    let page = visitor.get(path).await;
+    assert!(page.body.contains(r#"name="token""#), "{}", page.body);
+    assert!(page.body.contains(r#"value="abc-123""#), "{}", page.body);
+}
