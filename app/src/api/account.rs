@@ -72,7 +72,7 @@ pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
 #[server(endpoint = "account/sessions")]
 pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
     serve(async |ctx| {
-        let id = account::require_user(&ctx.actor)?;
+        let id = account::require_live_user(&ctx.flow(), &ctx.actor).await?;
         let session = ctx.session().await?;
         let current = session.id().map(|i| i.to_string());
         crate::ssr::auth::sessions::list(&ctx.state.redis, id, current.as_deref()).await
@@ -85,7 +85,7 @@ pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
 pub async fn revoke_sessions(which: String) -> Result<(), AppError> {
     serve(async |ctx| {
         use crate::ssr::auth::{flows::api, sessions};
-        let id = account::require_user(&ctx.actor)?;
+        let id = account::require_live_user(&ctx.flow(), &ctx.actor).await?;
         let session = ctx.session().await?;
         let redis = &ctx.state.redis;
         let current = session.id().map(|i| i.to_string());

@@ -47,6 +47,8 @@ impl Client {
         assert_eq!(me.status, 200, "{me:?}");
         let status = self.with_token(Method::POST, "/api/check_database").await;
         assert_eq!(status.status, 200, "{status:?}");
+        let sessions = self.with_token(Method::POST, "/api/account/sessions").await;
+        assert_eq!(sessions.status, 200, "{sessions:?}");
     }
 
     /// Refused by `/auth/v1/user` (OAuth's `invalid_token`) and by a server function (the
@@ -67,6 +69,9 @@ impl Client {
             app::error::AppError::Unauthorized,
             "the one error shape"
         );
+        // Also where the server function reads only Redis (the user's session list).
+        let sessions = self.with_token(Method::POST, "/api/account/sessions").await;
+        assert_eq!(sessions.error(), app::error::AppError::Unauthorized);
     }
 }
 

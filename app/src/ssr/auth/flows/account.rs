@@ -19,6 +19,19 @@ pub fn require_user(actor: &Actor) -> Result<Uuid, AppError> {
     actor.user_id().ok_or(AppError::Unauthorized)
 }
 
+/// [`require_user`], and for an API client's access token a check that its sign-in is still
+/// live (the `begin_as` statement, see `db::begin_as`). For actions that otherwise reach no
+/// user data through `begin_as` (the session list lives in Redis), so a token whose sign-in
+/// ended gets nothing there either. Browser sessions need no check: Redis ends them.
+pub async fn require_live_user(flow: &Flow<'_>, actor: &Actor) -> Result<Uuid, AppError> {
+    let id = require_user(actor)?;
+    if actor.token_family().is_some() {
+        let tx = db::begin_as(&flow.state.db, actor).await?;
+        tx.commit().await.map_err(DbError::from)?;
+    }
+    Ok(id)
+}
+
 /// The account page's data: the profile read as the user (RLS), the email as auth_service.
 pub async fn load(flow: &Flow<'_>, actor: &Actor) -> Result<Account, AppError> {
     let id = require_user(actor)?;
