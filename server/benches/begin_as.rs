@@ -45,6 +45,7 @@ async fn main() -> anyhow::Result<()> {
     let actor = Actor::User {
         id: uuid::Uuid::new_v4(),
         session_id: Some("bench".into()),
+        token_family: None,
     };
 
     println!(

@@ -125,6 +125,7 @@ async fn seed(pool: &PgPool) -> anyhow::Result<String> {
     let actor = Actor::User {
         id,
         session_id: None,
+        token_family: None,
     };
     let title = PostTitle::parse("A benchmark post").map_err(anyhow::Error::msg)?;
     let body = PostBody::parse(body()).map_err(anyhow::Error::msg)?;

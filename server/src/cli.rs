@@ -184,6 +184,8 @@ pub async fn grant_admin(pool: &PgPool, email: &str, via: &str) -> Result<Grant,
     sqlx::query("select set_config('role', 'auth_service', true)")
         .execute(&mut *tx)
         .await?;
+    // A role change is a recovery action like the admin page's (see `flows::recovered`).
+    app::ssr::auth::flows::recovered(&mut tx, user_id).await?;
     let os_user = std::env::var("USER").unwrap_or_default();
     audit::record(
         &mut tx,
@@ -389,6 +391,7 @@ async fn seed_posts(pool: &PgPool, author: Uuid) -> anyhow::Result<usize> {
     let actor = Actor::User {
         id: author,
         session_id: None,
+        token_family: None,
     };
     let mut tx = db::begin_as(pool, &actor).await?;
     let mut added = 0;

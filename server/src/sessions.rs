@@ -114,9 +114,20 @@ async fn resolve_actor(
         extensions.insert(Actor::User {
             id: claims.sub,
             session_id: None,
+            token_family: Some(claims.session_id),
         });
         extensions.insert(claims);
-        return next.run(request).await;
+        let mut response = next.run(request).await;
+        // A valid signature is not the last word: `begin_as` refuses a token whose sign-in has
+        // ended (sign-out, recovery). Its 401 tells the client, as RFC 6750 asks, to refresh
+        // or sign in again, the same as for an expired token.
+        if response.status() == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .entry(header::WWW_AUTHENTICATE)
+                .or_insert(HeaderValue::from_static(r#"Bearer error="invalid_token""#));
+        }
+        return response;
     }
     let Some(session) = request.extensions().get::<Session>().cloned() else {
         tracing::error!("no session layer in front of the actor middleware");
@@ -136,6 +147,7 @@ async fn resolve_actor(
             Actor::User {
                 id: resolved.user_id,
                 session_id: Some(app::ssr::auth::sessions::handle_of(&resolved.session_id)),
+                token_family: None,
             }
         }
         Ok(None) => Actor::Anon,

@@ -62,13 +62,8 @@ pub async fn change_email(new_email: String, password: String) -> Result<(), App
 #[server(endpoint = "account/confirm_email")]
 pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
     serve(async |ctx| {
-        account::confirm_email_change(&ctx.flow(), &token).await?;
-        let to = if ctx.actor.user_id().is_some() {
-            "/account?saved=email-confirmed"
-        } else {
-            "/signin?email_changed=1"
-        };
-        super::redirect(to);
+        account::confirm_email_change(&ctx.flow(), &ctx.actor, &token).await?;
+        super::redirect("/account?saved=email-confirmed");
         Ok(())
     })
     .await
@@ -77,7 +72,7 @@ pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
 #[server(endpoint = "account/sessions")]
 pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
     serve(async |ctx| {
-        let id = account::require_user(&ctx.actor)?;
+        let id = account::require_live_user(&ctx.flow(), &ctx.actor).await?;
         let session = ctx.session().await?;
         let current = session.id().map(|i| i.to_string());
         crate::ssr::auth::sessions::list(&ctx.state.redis, id, current.as_deref()).await
@@ -90,7 +85,7 @@ pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
 pub async fn revoke_sessions(which: String) -> Result<(), AppError> {
     serve(async |ctx| {
         use crate::ssr::auth::{flows::api, sessions};
-        let id = account::require_user(&ctx.actor)?;
+        let id = account::require_live_user(&ctx.flow(), &ctx.actor).await?;
         let session = ctx.session().await?;
         let redis = &ctx.state.redis;
         let current = session.id().map(|i| i.to_string());

@@ -14,7 +14,8 @@ pub struct AuthSettings {
     pub verify_email_ttl: Duration,
     pub reset_password_ttl: Duration,
     pub change_email_ttl: Duration,
-    /// Wrong 6-digit codes allowed per token before it is spent.
+    /// Wrong 6-digit codes allowed per token before its code stops working (its link keeps
+    /// working: see `flows::signup::verify_with_code`).
     pub code_attempts: i32,
     /// Concurrent argon2 computations (each takes ~19 MiB and a core for tens of ms).
     pub hashing_concurrency: usize,

@@ -10,10 +10,12 @@ mod api;
 mod audit;
 mod outage;
 mod recovery;
+mod revocation;
 mod session_list;
 mod sign_in_caps;
 mod signin;
 mod signup;
+mod takeover;
 mod timing;
 mod usernames;
 

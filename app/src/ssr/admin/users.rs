@@ -7,7 +7,8 @@
 //! once, and a session id that existed before a privilege change must not carry the new
 //! privilege (we cannot rotate the id of a session we do not hold, so we end it; the next
 //! sign-in issues a fresh one). If Redis fails at that point the change still stands and is
-//! enforced by Postgres; the failure is logged.
+//! enforced by Postgres; the failure is logged. Pending email changes, reset links and API
+//! sign-ins end inside the admin's transaction itself (`flows::recovered`).
 use serde_json::json;
 use uuid::Uuid;
 
@@ -18,7 +19,7 @@ use crate::{
     ssr::{
         auth::{
             Actor,
-            flows::{Flow, api, signup::queue_verification},
+            flows::{Flow, api, recovered, signup::queue_verification},
             ratelimit, sessions,
         },
         db::{DbError, admin as queries, admin::AuditFilter, admin::UserSearch},
@@ -102,6 +103,7 @@ pub async fn set_role(
     if before == role.as_str() {
         return a.commit().await;
     }
+    recovered(&mut a.tx, target).await?;
     flow.audit(
         &mut a.tx,
         actions::ROLE_CHANGED,
@@ -128,6 +130,7 @@ pub async fn ban(
     let until = queries::ban(&mut a.tx, target, duration.seconds())
         .await?
         .ok_or(AppError::NotFound)?;
+    recovered(&mut a.tx, target).await?;
     flow.audit(
         &mut a.tx,
         actions::USER_BANNED,

@@ -33,6 +33,7 @@
 //! | `RESEND_PER_IP` | "resend the confirmation email" per IP | 10 per hour | open |
 //! | `RESEND_PER_ACCOUNT` | "resend the confirmation email" per address | 3 per hour | open |
 //! | `CODE_ENTRY_PER_ACCOUNT` | 6-digit code entries per account (or token) | 10 per 15 min | closed |
+//! | `CODE_ENTRY_PER_IP` | 6-digit code entries per IP, whatever the account | 20 per 15 min | closed |
 //! | `REFRESH_PER_IP` | API refresh-token grants per IP (the tokens are 256 random bits: nothing to guess) | 300 per 5 min | open |
 //!
 //! Sign-in is guarded three ways. Each (account, IP) pair backs off exponentially after a few
@@ -110,6 +111,13 @@ pub const REFRESH_PER_IP: Limit = Limit {
 pub const CODE_ENTRY_PER_ACCOUNT: Limit = Limit {
     name: "code_entry",
     max: 10,
+    window: Duration::from_secs(15 * 60),
+};
+/// Code entries from one address across accounts: guessing stays slow for someone spraying
+/// many addresses, each of whose own count never fills.
+pub const CODE_ENTRY_PER_IP: Limit = Limit {
+    name: "code_entry_ip",
+    max: 20,
     window: Duration::from_secs(15 * 60),
 };
 
@@ -390,6 +398,7 @@ mod tests {
             PASSWORD_CHECK_PER_USER,
             PASSWORD_CHECK_PER_IP,
             EMAIL_CHANGE_PER_USER,
+            CODE_ENTRY_PER_IP,
         ] {
             assert!(
                 limit.max > 0 && limit.window >= Duration::from_secs(60),

@@ -28,18 +28,21 @@ const STATEMENT_TIMEOUT: &str = "5s";
 /// Opens a request transaction as `actor`. One round trip after BEGIN sets, with transaction
 /// scope (so it is safe behind PgBouncer in transaction mode): the claims, the role the database
 /// derives from the user's profile (admin, authenticated, or anon when banned or deleted), and a
-/// statement timeout.
+/// statement timeout. For an API client's access token, the same statement checks that the
+/// token's sign-in (refresh-token family) is still live (`auth.request_role`): a token whose
+/// sign-in ended gets [`DbError::Revoked`], on every instance, with no extra round trip.
 #[tracing::instrument(name = "db.begin_as", skip_all, fields(user_id = ?actor.user_id()))]
 pub async fn begin_as(pool: &PgPool, actor: &Actor) -> Result<Tx, DbError> {
     let mut tx = open(pool, "request").await?;
     sqlx::query(
         "select set_config('request.jwt.claims', $1, true), \
-                set_config('role', auth.effective_role($2), true), \
+                set_config('role', auth.request_role($2, $4), true), \
                 set_config('statement_timeout', $3, true)",
     )
     .bind(actor.claims().to_string())
     .bind(actor.user_id())
     .bind(STATEMENT_TIMEOUT)
+    .bind(actor.token_family())
     .execute(&mut *tx)
     .await?;
     Ok(tx)
@@ -99,6 +102,9 @@ pub enum DbError {
     /// Grants or a Row Level Security policy refused the statement.
     #[error("denied by the database")]
     Denied(#[source] sqlx::Error),
+    /// The access token's sign-in has ended (sign-out, recovery, ban): the request is refused.
+    #[error("access token revoked")]
+    Revoked,
     #[error("database error")]
     Other(#[source] sqlx::Error),
 }
@@ -114,6 +120,8 @@ impl From<sqlx::Error> for DbError {
                 Some("23505" | "23P01") => Self::Conflict(db.constraint().unwrap_or("").into()),
                 // insufficient_privilege (grants and RLS WITH CHECK both raise it)
                 Some("42501") => Self::Denied(e),
+                // raised by auth.request_role for an access token whose sign-in ended
+                Some("PT401") => Self::Revoked,
                 // admin_shutdown, cannot_connect_now
                 Some("57P01" | "57P03") => Self::Unavailable(e),
                 _ => Self::Other(e),
@@ -137,6 +145,10 @@ impl From<DbError> for AppError {
             DbError::Denied(source) => {
                 tracing::info!(error = %source, "denied by the database");
                 AppError::Forbidden
+            }
+            DbError::Revoked => {
+                tracing::info!("access token of an ended sign-in refused");
+                AppError::Unauthorized
             }
             DbError::Other(source) => {
                 tracing::error!(error = ?source, "database error");

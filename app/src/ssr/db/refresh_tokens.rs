@@ -79,7 +79,8 @@ pub async fn present(tx: &mut Tx, token_hash: &[u8]) -> Result<Presented, DbErro
     })
 }
 
-/// Ends one family (a sign-out, or a reused token). Returns how many tokens it ended.
+/// Ends one family (a sign-out, or a reused token). Returns how many tokens it ended. Every
+/// family of a user ends through `tokens::end_grants`, with the rest of a recovery.
 pub async fn revoke_family(tx: &mut Tx, user_id: Uuid, family_id: Uuid) -> Result<u64, DbError> {
     let done = sqlx::query(
         "update auth.refresh_tokens set revoked_at = now() \
@@ -87,18 +88,6 @@ pub async fn revoke_family(tx: &mut Tx, user_id: Uuid, family_id: Uuid) -> Resul
     )
     .bind(user_id)
     .bind(family_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected())
-}
-
-/// Ends every family of a user (password change or reset, ban, sign-out everywhere).
-pub async fn revoke_user(tx: &mut Tx, user_id: Uuid) -> Result<u64, DbError> {
-    let done = sqlx::query(
-        "update auth.refresh_tokens set revoked_at = now() \
-         where user_id = $1 and revoked_at is null",
-    )
-    .bind(user_id)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected())

@@ -107,17 +107,14 @@ pub async fn pending_for_user(
     .await?)
 }
 
-/// Counts a wrong code; the token is spent when the attempts run out.
-pub async fn wrong_code(tx: &mut Tx, id: Uuid, max_attempts: i32) -> Result<(), DbError> {
-    sqlx::query(
-        "update auth.one_time_tokens set attempts = attempts + 1, \
-           used_at = case when attempts + 1 >= $2 then now() else used_at end \
-         where id = $1",
-    )
-    .bind(id)
-    .bind(max_attempts)
-    .execute(&mut **tx)
-    .await?;
+/// Counts a wrong code. The token stays live: when the attempts run out its code stops
+/// working, never its link, so strangers typing the owner's address cannot destroy the link
+/// in the owner's mailbox.
+pub async fn wrong_code(tx: &mut Tx, id: Uuid) -> Result<(), DbError> {
+    sqlx::query("update auth.one_time_tokens set attempts = attempts + 1 where id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -143,4 +140,25 @@ pub async fn owner_of(
     .bind(purpose.as_str())
     .fetch_optional(&mut **tx)
     .await?)
+}
+
+/// What [`end_grants`] ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct Ended {
+    /// Password-reset and email-change links voided.
+    pub voided_links: i32,
+    /// API refresh tokens revoked (and with their families, every access token issued in them).
+    pub revoked_refresh_tokens: i32,
+}
+
+/// Ends everything outstanding that could take control of the user's account without the
+/// password (`auth.end_grants`): reset and email-change links, API sign-ins. Callable as
+/// `auth_service` or as `admin` (a ban or role change ends them in the admin's transaction).
+pub async fn end_grants(tx: &mut Tx, user_id: Uuid) -> Result<Ended, DbError> {
+    Ok(
+        sqlx::query_as("select voided_links, revoked_refresh_tokens from auth.end_grants($1)")
+            .bind(user_id)
+            .fetch_one(&mut **tx)
+            .await?,
+    )
 }

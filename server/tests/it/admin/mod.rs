@@ -153,6 +153,7 @@ pub fn actor(user: Uuid) -> app::ssr::auth::Actor {
     app::ssr::auth::Actor::User {
         id: user,
         session_id: Some("test".into()),
+        token_family: None,
     }
 }
 

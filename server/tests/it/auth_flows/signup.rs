@@ -247,7 +247,7 @@ async fn wrong_codes_are_limited_and_then_even_the_right_code_fails() {
             .await
     };
 
-    // Five wrong codes spend the token (AuthSettings::code_attempts).
+    // Five wrong codes end the code (AuthSettings::code_attempts); the link is another matter.
     for _ in 0..5 {
         let (field, message) = enter(&wrong).await.field_error();
         assert_eq!((field.as_str(), message.as_str()), ("code", WRONG_CODE));
@@ -328,4 +328,71 @@ async fn opening_an_email_link_spends_nothing_until_its_form_is_posted() {
             password: new,
         })
         .await;
+}
+
+#[tokio::test]
+async fn wrong_codes_from_someone_else_do_not_burn_the_owners_verification_link() {
+    let app = TestApp::spawn().await;
+    let owner = Browser::open(&app);
+    let (email, password) = (new_email("guarded"), new_password());
+    owner.sign_up(&email, &password).await;
+    let sent = mail::latest(&app.pool, &email, "verify_email").await;
+    let wrong = format!(
+        "{:06}",
+        (sent.code().parse::<u32>().unwrap() + 1) % 1_000_000
+    );
+
+    // Anyone may type the owner's address and guess; the guesses run out the code...
+    let attacker = Browser::open(&app);
+    for _ in 0..5 {
+        let (field, message) = attacker
+            .call(
+                "/api/auth/verify_code",
+                &[("email", &email), ("code", &wrong)],
+            )
+            .await
+            .field_error();
+        assert_eq!((field.as_str(), message.as_str()), ("code", WRONG_CODE));
+    }
+
+    // ...but the link in the owner's mailbox still works.
+    owner
+        .call("/api/auth/verify", &[("token", &sent.token())])
+        .await
+        .assert_redirects_to("/signin?verified=1");
+    let id = user_id(&app, &email).await.unwrap();
+    assert!(is_confirmed(&app, id).await);
+}
+
+#[tokio::test]
+async fn one_address_guessing_codes_across_many_accounts_is_limited() {
+    let app = TestApp::spawn().await;
+    let guesser = Browser::open(&app);
+    let guess = async |email: &str| {
+        guesser
+            .call(
+                "/api/auth/verify_code",
+                &[("email", email), ("code", "123456")],
+            )
+            .await
+    };
+
+    // Each address is new, so no per-account count ever fills; the address's count does.
+    for _ in 0..20 {
+        let (field, _) = guess(&new_email("sprayed")).await.field_error();
+        assert_eq!(field, "code");
+    }
+    let limited = guess(&new_email("sprayed")).await;
+    assert_eq!(limited.status, 429, "{limited:?}");
+    assert!(limited.header("retry-after").is_some());
+
+    // Someone else, elsewhere, is not held up.
+    let (field, _) = Browser::open(&app)
+        .call(
+            "/api/auth/verify_code",
+            &[("email", &new_email("elsewhere")), ("code", "123456")],
+        )
+        .await
+        .field_error();
+    assert_eq!(field, "code");
 }

@@ -18,6 +18,7 @@ fn actor(who: &Reader) -> Actor {
         Some(id) => Actor::User {
             id,
             session_id: None,
+            token_family: None,
         },
         None => Actor::Anon,
     }

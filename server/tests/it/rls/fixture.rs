@@ -12,6 +12,7 @@ pub fn user(id: Uuid) -> Actor {
     Actor::User {
         id,
         session_id: Some("s1".into()),
+        token_family: None,
     }
 }
 

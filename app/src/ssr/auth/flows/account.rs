@@ -10,16 +10,26 @@ use crate::{
     ssr::{
         auth::{Actor, password::Verdict, ratelimit, sessions, tokens},
         cache::PostCache,
-        db::{
-            self, DbError, outbox, profiles, refresh_tokens, tokens as stored, tokens::Purpose,
-            users,
-        },
+        db::{self, DbError, outbox, profiles, tokens as stored, tokens::Purpose, users},
     },
 };
 
 /// The user this request acts for, or 401.
 pub fn require_user(actor: &Actor) -> Result<Uuid, AppError> {
     actor.user_id().ok_or(AppError::Unauthorized)
+}
+
+/// [`require_user`], and for an API client's access token a check that its sign-in is still
+/// live (the `begin_as` statement, see `db::begin_as`). For actions that otherwise reach no
+/// user data through `begin_as` (the session list lives in Redis), so a token whose sign-in
+/// ended gets nothing there either. Browser sessions need no check: Redis ends them.
+pub async fn require_live_user(flow: &Flow<'_>, actor: &Actor) -> Result<Uuid, AppError> {
+    let id = require_user(actor)?;
+    if actor.token_family().is_some() {
+        let tx = db::begin_as(&flow.state.db, actor).await?;
+        tx.commit().await.map_err(DbError::from)?;
+    }
+    Ok(id)
 }
 
 /// The account page's data: the profile read as the user (RLS), the email as auth_service.
@@ -133,8 +143,9 @@ pub async fn change_password(
         .map_err(|m| AppError::invalid("new_password", m))?;
     let hash = flow.state.passwords.hash(new.expose()).await?;
     users::set_password_hash(&mut tx, id, &hash).await?;
-    // API clients signed in with the old password sign in again, like other browsers.
-    refresh_tokens::revoke_user(&mut tx, id).await?;
+    // API clients signed in with the old password sign in again, like other browsers, and
+    // links asked for with it (an email change, a reset) die with it.
+    super::recovered(&mut tx, id).await?;
     outbox::enqueue(
         &mut tx,
         &outbox::OutboxEmail {
@@ -240,10 +251,34 @@ pub async fn request_email_change(
 }
 
 /// Spends the change-email token and moves the account to the new address.
+///
+/// Only a request signed in as the account's owner may confirm. The link proves control of the
+/// new mailbox, not of the account: without this rule a mistyped address hands the account to
+/// whoever owns that mailbox, and a link asked for by a thief would work from anywhere. We
+/// ask for a session rather than the password: the rule holds for any future way of signing
+/// in (a passkey, an identity provider), users are not taught to type their password into a
+/// page an email sent them to, and after a recovery the thief has no session left. Signed out,
+/// the page offers sign-in and comes back to the link; a refusal spends nothing.
 #[tracing::instrument(name = "account.confirm_email_change", skip_all)]
-pub async fn confirm_email_change(flow: &Flow<'_>, token: &str) -> Result<(), AppError> {
+pub async fn confirm_email_change(
+    flow: &Flow<'_>,
+    actor: &Actor,
+    token: &str,
+) -> Result<(), AppError> {
+    let id = require_user(actor)?;
+    let token_hash = tokens::hash_token(token);
     let mut tx = flow.auth_tx().await?;
-    let spent = stored::spend(&mut tx, Purpose::ChangeEmail, &tokens::hash_token(token))
+    let owner = stored::owner_of(&mut tx, Purpose::ChangeEmail, &token_hash)
+        .await?
+        .ok_or_else(dead_link)?;
+    if owner != id {
+        return Err(AppError::invalid(
+            "token",
+            "This link is for another account. Sign in as the account whose address is \
+             changing, then open the link again.",
+        ));
+    }
+    let spent = stored::spend(&mut tx, Purpose::ChangeEmail, &token_hash)
         .await?
         .ok_or_else(dead_link)?;
     let new_email = spent.new_email.ok_or_else(dead_link)?;

@@ -132,8 +132,9 @@ impl Scope {
     }
 }
 
-/// Ends the refresh-token family of the access token's sign-in (or all of them). The access
-/// token itself lives out its few minutes; a client signing out drops it.
+/// Ends the refresh-token family of the access token's sign-in (or all of them, which is a
+/// recovery: see [`super::recovered`]). Access tokens of an ended family are refused from the
+/// next request on (`db::begin_as`).
 #[tracing::instrument(name = "api.sign_out", skip_all)]
 pub async fn sign_out(
     flow: &Flow<'_>,
@@ -144,7 +145,12 @@ pub async fn sign_out(
     let mut tx = flow.auth_tx().await?;
     let ended = match scope {
         Scope::Local => refresh_tokens::revoke_family(&mut tx, user, family).await?,
-        Scope::Global => refresh_tokens::revoke_user(&mut tx, user).await?,
+        Scope::Global => u64::try_from(
+            super::recovered(&mut tx, user)
+                .await?
+                .revoked_refresh_tokens,
+        )
+        .unwrap_or_default(),
     };
     let scope = if scope == Scope::Global {
         "global"
@@ -165,8 +171,8 @@ pub async fn sign_out(
 
 /// Signs a user out everywhere: every browser session but `except_session` (a raw session
 /// id, the caller's own), and every API client's refresh tokens. For "sign out everywhere"
-/// (the account page's and an admin's), bans and role changes. Returns how many browser
-/// sessions ended.
+/// (the account page's and an admin's), bans and role changes; a recovery, so outstanding
+/// links end too ([`super::recovered`]). Returns how many browser sessions ended.
 pub async fn sign_out_everywhere(
     flow: &Flow<'_>,
     user: Uuid,
@@ -174,7 +180,7 @@ pub async fn sign_out_everywhere(
 ) -> Result<usize, AppError> {
     let ended = sessions::revoke_all(&flow.state.redis, user, except_session).await?;
     let mut tx = flow.auth_tx().await?;
-    refresh_tokens::revoke_user(&mut tx, user).await?;
+    super::recovered(&mut tx, user).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(ended)
 }

@@ -107,6 +107,21 @@ pub async fn issue_token(
     Ok(minted)
 }
 
+/// A recovery happened: the password was changed or reset, the user signed out everywhere
+/// (browser or API), or an admin banned them or changed their role. Whoever held the account
+/// until now may hold more than a session, so this ends, in the caller's transaction (the one
+/// recording the action), every outstanding grant of control: pending email changes,
+/// password-reset links and API sign-ins (refresh tokens, and the access tokens of their
+/// families). Every recovery path calls this one function; browser sessions live in Redis and
+/// are ended by the caller after its commit.
+pub async fn recovered(tx: &mut Tx, user_id: Uuid) -> Result<stored::Ended, DbError> {
+    let ended = stored::end_grants(tx, user_id).await?;
+    if ended.voided_links > 0 {
+        tracing::info!(%user_id, links = ended.voided_links, "recovery voided outstanding links");
+    }
+    Ok(ended)
+}
+
 /// The one message for a link that is unknown, used or expired: which of these it was is
 /// nobody's business.
 pub fn dead_link() -> AppError {

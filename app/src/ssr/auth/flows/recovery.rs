@@ -8,8 +8,8 @@ use crate::{
     ssr::{
         auth::{ratelimit, sessions, tokens},
         db::{
-            DbError, account_requests::RequestKind, outbox, refresh_tokens, tokens as stored,
-            tokens::Purpose, users,
+            DbError, account_requests::RequestKind, outbox, tokens as stored, tokens::Purpose,
+            users,
         },
     },
 };
@@ -47,7 +47,7 @@ pub async fn reset(flow: &Flow<'_>, token: &str, password: String) -> Result<(),
         .ok_or_else(dead_link)?;
     users::set_password_hash(&mut tx, user.id, &hash).await?;
     users::confirm_email(&mut tx, user.id).await?;
-    refresh_tokens::revoke_user(&mut tx, user.id).await?;
+    super::recovered(&mut tx, user.id).await?;
     outbox::enqueue(
         &mut tx,
         &outbox::OutboxEmail {

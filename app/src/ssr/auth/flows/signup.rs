@@ -108,13 +108,16 @@ async fn confirm_and_commit(
     Ok(())
 }
 
-/// The 6-digit code from the same email, entered with the address it was sent to. Wrong
-/// codes count against the token; after a few it is spent.
+/// The 6-digit code from the same email, entered with the address it was sent to. Entries are
+/// limited per address (IP) and per account in Redis; wrong codes count against the token, and
+/// after a few its code stops working, but not its link (anyone can type the owner's address).
 #[tracing::instrument(name = "auth.verify_code", skip_all)]
 pub async fn verify_with_code(flow: &Flow<'_>, email: &str, code: &str) -> Result<(), AppError> {
     let email = EmailAddress::parse(email).map_err(|m| AppError::invalid("email", m))?;
     let key = email.to_string();
-    ratelimit::hit(&flow.state.redis, &ratelimit::CODE_ENTRY_PER_ACCOUNT, &key).await?;
+    let redis = &flow.state.redis;
+    ratelimit::hit(redis, &ratelimit::CODE_ENTRY_PER_IP, &flow.ip_key()).await?;
+    ratelimit::hit(redis, &ratelimit::CODE_ENTRY_PER_ACCOUNT, &key).await?;
     let wrong = || AppError::invalid("code", "That code is not right, or it has expired.");
     let code = code.trim();
     if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
@@ -132,10 +135,13 @@ pub async fn verify_with_code(flow: &Flow<'_>, email: &str, code: &str) -> Resul
     else {
         return Err(wrong());
     };
+    if pending.attempts >= flow.settings().code_attempts {
+        return Err(wrong());
+    }
     let expected = pending.code_hash.as_deref().unwrap_or_default();
     let given = tokens::hash_code(&tokens::code_salt(&pending.token_hash), code);
     if !tokens::same_digest(expected, &given) {
-        stored::wrong_code(&mut tx, pending.id, flow.settings().code_attempts).await?;
+        stored::wrong_code(&mut tx, pending.id).await?;
         tx.commit().await.map_err(crate::ssr::db::DbError::from)?;
         return Err(wrong());
     }
