@@ -14,6 +14,7 @@ fn actor(who: &Reader) -> Actor {
     Actor::User {
         id: who.id(),
         session_id: None,
+        token_family: None,
     }
 }
 
