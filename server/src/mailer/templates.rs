@@ -1,6 +1,8 @@
 //! One template per email kind. Each builds a subject and a list of blocks from its typed
 //! payload; the same blocks render to plain text and to HTML, so every value reaches the HTML
 //! through the one escaping function below.
+/// Escapes text for HTML element content and quoted attribute values: the app's one escaper.
+pub use app::components::raw_text::escape_html as escape;
 use app::ssr::db::outbox::{EmailKind, Payload, payload};
 use serde_json::Value;
 
@@ -256,22 +258,6 @@ fn render_html(subject: &str, blocks: &[Block]) -> String {
 </html>
 "#
     )
-}
-
-/// Escapes text for HTML element content and double- or single-quoted attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
