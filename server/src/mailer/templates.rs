@@ -1,6 +1,7 @@
 //! One template per email kind. Each builds a subject and a list of blocks from its typed
 //! payload; the same blocks render to plain text and to HTML, so every value reaches the HTML
-//! through the one escaping function below.
+//! through one escaping function (the app's `escape_html`).
+
 /// Escapes text for HTML element content and quoted attribute values: the app's one escaper.
 pub use app::components::raw_text::escape_html as escape;
 use app::ssr::db::outbox::{EmailKind, Payload, payload};
