@@ -1,15 +1,18 @@
-//! "Forgot password" and "send the confirmation again" must not tell, by how long they take,
-//! whether an address has an account. One sample proves nothing either way, so these tests
-//! time many interleaved requests for addresses with and without an account and compare the
-//! two samples: a Mann–Whitney U test (is one group systematically slower?) and the ratio of
-//! the medians. Each email address is asked for from a client address of its own, so no rate
-//! limit is shared between addresses or between the two groups.
+//! Asking for a reset link, for the confirmation again, and signing in with a wrong password
+//! must not tell, by how long they take, whether an address has an account. One sample proves
+//! nothing either way, so these tests time many interleaved requests for addresses with and
+//! without an account and compare the two samples: a Mann–Whitney U test (is one group
+//! systematically slower?) and the ratio of the medians. Each email address is asked for from
+//! a client address of its own, so no rate limit is shared between addresses or groups.
 use std::time::Instant;
 
-use app::ssr::db::{ServiceRole, begin_service};
+use app::ssr::{
+    auth::password::Hasher,
+    db::{ServiceRole, begin_service},
+};
 use rand::seq::SliceRandom as _;
 
-use super::{Browser, new_email};
+use super::{Answer, Browser, new_email};
 use crate::{harness::TestApp, mail};
 
 /// Addresses timed per group, after [`WARM_UP`] untimed ones per group.
@@ -22,38 +25,84 @@ const ROUNDS: usize = 3;
 const ALPHA: f64 = 1e-3;
 /// The medians may differ by at most this fraction.
 const MAX_MEDIAN_GAP: f64 = 0.10;
+const WRONG_PASSWORD: &str = "Not-The-Password-42";
 
 #[tokio::test]
 async fn forgot_takes_as_long_for_an_unknown_address_as_for_an_account() {
-    compare_known_and_unknown("/api/auth/forgot", "/forgot?sent=1", "reset_password").await;
+    mail_request_is_alike("/api/auth/forgot", "/forgot?sent=1", "reset_password").await;
 }
 
 #[tokio::test]
 async fn resend_takes_as_long_for_an_unknown_address_as_for_an_unconfirmed_account() {
-    compare_known_and_unknown("/api/auth/resend", "/verify?resent=1", "verify_email").await;
+    mail_request_is_alike("/api/auth/resend", "/verify?resent=1", "verify_email").await;
 }
 
-async fn compare_known_and_unknown(path: &str, answer: &str, kind: &str) {
+#[tokio::test]
+async fn a_wrong_password_takes_as_long_as_an_unknown_address() {
     let app = TestApp::spawn().await;
-    let per_group = SAMPLES + WARM_UP;
-    let known = accounts(&app, per_group).await;
-    let unknown: Vec<String> = (0..per_group).map(|_| new_email("nobody")).collect();
-    let groups = [&known, &unknown];
+    // A real hash with the server's parameters, so the account's check costs what it would.
+    let hash = Hasher::new(1).hash("The-Real-Password-42").await.unwrap();
+    let known = accounts(&app, SAMPLES + WARM_UP, &hash).await;
+    let unknown = unknown_addresses(SAMPLES + WARM_UP);
+    timed_alike(
+        &app,
+        "/api/auth/sign_in",
+        [&known, &unknown],
+        |email| vec![("email", email), ("password", WRONG_PASSWORD)],
+        |answer| assert_eq!(answer.status, 400, "{answer:?}"),
+    )
+    .await;
+}
+
+async fn mail_request_is_alike(path: &str, answer: &str, kind: &str) {
+    let app = TestApp::spawn().await;
+    let known = accounts(&app, SAMPLES + WARM_UP, "not-a-hash").await;
+    let unknown = unknown_addresses(SAMPLES + WARM_UP);
+    timed_alike(
+        &app,
+        path,
+        [&known, &unknown],
+        |email| vec![("email", email)],
+        |a| a.assert_redirects_to(answer),
+    )
+    .await;
+
+    // The mail still goes to the accounts, and only to them.
+    assert_eq!(
+        mail::kinds(&app.pool, &known[0])
+            .await
+            .last()
+            .map(String::as_str),
+        Some(kind)
+    );
+    assert!(mail::queued(&app.pool, &unknown[0]).await.is_empty());
+}
+
+/// Times `path` for every address of both groups (`[with an account, without]`) and asserts
+/// the two samples cannot be told apart. `form` builds the request's fields for an address;
+/// `check` asserts each answer (the same for both groups).
+async fn timed_alike<'a>(
+    app: &TestApp,
+    path: &str,
+    groups: [&'a Vec<String>; 2],
+    form: impl Fn(&'a str) -> Vec<(&'a str, &'a str)>,
+    check: impl Fn(&Answer),
+) {
+    let per_group = groups[0].len();
     let browsers: Vec<Vec<Browser>> = groups
         .iter()
-        .map(|emails| emails.iter().map(|_| Browser::open(&app)).collect())
+        .map(|emails| emails.iter().map(|_| Browser::open(app)).collect())
         .collect();
     for browser in browsers.iter().flatten() {
         // Each client's connection is open before its first request.
         assert_eq!(browser.get("/health").await.status, 200);
     }
     let ask = async |group: usize, i: usize| {
+        let fields = form(&groups[group][i]);
         let started = Instant::now();
-        let response = browsers[group][i]
-            .call(path, &[("email", &groups[group][i])])
-            .await;
+        let response = browsers[group][i].call(path, &fields).await;
         let took = started.elapsed().as_secs_f64() * 1000.0;
-        response.assert_redirects_to(answer);
+        check(&response);
         took
     };
     for i in 0..WARM_UP {
@@ -93,28 +142,23 @@ async fn compare_known_and_unknown(path: &str, answer: &str, kind: &str) {
         (ratio - 1.0).abs() <= MAX_MEDIAN_GAP,
         "{path}: medians differ by more than {MAX_MEDIAN_GAP}: ratio {ratio:.3}"
     );
-
-    // The mail still goes to the accounts, and only to them.
-    assert_eq!(
-        mail::kinds(&app.pool, &known[0])
-            .await
-            .last()
-            .map(String::as_str),
-        Some(kind)
-    );
-    assert!(mail::queued(&app.pool, &unknown[0]).await.is_empty());
 }
 
-/// `n` accounts with unconfirmed addresses, written straight into the database (signing up
-/// that many accounts through the form would hash 160 passwords).
-async fn accounts(app: &TestApp, n: usize) -> Vec<String> {
+fn unknown_addresses(n: usize) -> Vec<String> {
+    (0..n).map(|_| new_email("nobody")).collect()
+}
+
+/// `n` accounts with unconfirmed addresses and `password_hash`, written straight into the
+/// database (signing up that many accounts through the form would hash 160 passwords).
+async fn accounts(app: &TestApp, n: usize, password_hash: &str) -> Vec<String> {
     let emails: Vec<String> = (0..n).map(|_| new_email("timed")).collect();
     let mut tx = begin_service(&app.pool, ServiceRole::Auth).await.unwrap();
     sqlx::query(
         "insert into auth.users (email, password_hash) \
-         select e, 'not-a-hash' from unnest($1::text[]) as e",
+         select e, $2 from unnest($1::text[]) as e",
     )
     .bind(&emails)
+    .bind(password_hash)
     .execute(&mut *tx)
     .await
     .unwrap();
