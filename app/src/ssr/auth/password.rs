@@ -8,12 +8,23 @@
 //! The queue is bounded too: when every slot is busy and `max_waiting` requests already wait,
 //! the next one is answered at once with the one "try again" error (503 + `Retry-After`)
 //! instead of piling up until the request timeout.
+//!
+//! Argon2's working memory (19 MiB a hash) is kept and reused, one buffer per slot, instead of
+//! being allocated for every hash on whichever blocking thread runs it: the allocator keeps
+//! such blocks in per-thread arenas, so a burst of sign-ins used to leave the process holding
+//! hundreds of MiB for good. Now a burst costs at most one buffer per slot.
 use std::sync::{
-    Arc, LazyLock,
+    Arc, LazyLock, Mutex,
     atomic::{AtomicUsize, Ordering},
 };
 
-use argon2::{Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier as _};
+use argon2::{
+    Algorithm, Argon2, Block, Params, PasswordHash, PasswordHasher as _, Version,
+    password_hash::{
+        self,
+        phc::{Output, ParamsString, Salt},
+    },
+};
 use tokio::sync::{Semaphore, TryAcquireError};
 use tracing::Instrument;
 
@@ -31,6 +42,7 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 #[derive(Clone)]
 pub struct Hasher {
     permits: Arc<Semaphore>,
+    memory: Memory,
     /// Requests waiting for a slot right now.
     waiting: Arc<AtomicUsize>,
     max_waiting: usize,
@@ -61,6 +73,7 @@ impl Hasher {
         LazyLock::force(&DUMMY_HASH);
         Self {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            memory: Memory::default(),
             waiting: Arc::new(AtomicUsize::new(0)),
             max_waiting,
         }
@@ -68,13 +81,9 @@ impl Hasher {
 
     pub async fn hash(&self, password: &str) -> Result<String, AppError> {
         let password = password.to_owned();
-        self.blocking(move || {
-            Argon2::default()
-                .hash_password(password.as_bytes())
-                .map(|h| h.to_string())
-                .map_err(|e| e.to_string())
-        })
-        .await
+        let memory = self.memory.clone();
+        self.blocking(move || hash_with(&memory, password.as_bytes()).map_err(|e| e.to_string()))
+            .await
     }
 
     /// Checks `password` against `stored`, or against a dummy hash when there is no account.
@@ -82,11 +91,10 @@ impl Hasher {
         let password = password.to_owned();
         let known = stored.is_some();
         let stored = stored.map_or_else(|| DUMMY_HASH.clone(), str::to_owned);
+        let memory = self.memory.clone();
         self.blocking(move || {
             let parsed = PasswordHash::new(&stored).map_err(|e| e.to_string())?;
-            let right = Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok();
+            let right = verify_with(&memory, password.as_bytes(), &parsed)?;
             Ok(if right && known {
                 Verdict::Right {
                     needs_rehash: !uses_current_parameters(&parsed),
@@ -141,6 +149,70 @@ impl Hasher {
             AppError::Internal
         })
     }
+}
+
+/// Working memory for the current parameters, kept between hashes. At most one buffer per
+/// slot is ever taken at once (a buffer is taken inside the blocking task, which holds a
+/// slot), so the pool never grows past the number of slots.
+#[derive(Clone, Default)]
+struct Memory(Arc<Mutex<Vec<Vec<Block>>>>);
+
+impl Memory {
+    /// Runs `f` on `params.block_count()` blocks: a kept buffer for the current parameters, a
+    /// fresh one (dropped afterwards) for a hash made with other parameters.
+    fn with<T>(&self, params: &Params, f: impl FnOnce(&mut [Block]) -> T) -> T {
+        let blocks = params.block_count();
+        if blocks != Params::default().block_count() {
+            return f(&mut vec![Block::default(); blocks]);
+        }
+        let kept = self.0.lock().ok().and_then(|mut pool| pool.pop());
+        let mut buffer = kept.unwrap_or_else(|| vec![Block::default(); blocks]);
+        let result = f(&mut buffer);
+        if let Ok(mut pool) = self.0.lock() {
+            pool.push(buffer);
+        }
+        result
+    }
+}
+
+/// An argon2id hash with the current parameters and a fresh salt, as a PHC string.
+fn hash_with(memory: &Memory, password: &[u8]) -> Result<String, password_hash::Error> {
+    let argon2 = Argon2::default();
+    let salt = password_hash::try_generate_salt().map_err(|_| password_hash::Error::Crypto)?;
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    memory.with(argon2.params(), |blocks| {
+        argon2.hash_password_into_with_memory(password, &salt, &mut out, blocks)
+    })?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(argon2.params())?,
+        salt: Some(Salt::new(&salt)?),
+        hash: Some(Output::new(&out)?),
+    };
+    Ok(hash.to_string())
+}
+
+/// Whether `password` is the one `hash` was made from, with the hash's own parameters; the
+/// outputs are compared in constant time (`Output`'s equality).
+fn verify_with(memory: &Memory, password: &[u8], hash: &PasswordHash) -> Result<bool, String> {
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
+        return Err("a stored hash without salt or output".into());
+    };
+    let algorithm = Algorithm::try_from(hash.algorithm.as_str()).map_err(|e| e.to_string())?;
+    let version = hash
+        .version
+        .map_or(Ok(Version::default()), Version::try_from)
+        .map_err(|e| e.to_string())?;
+    let params = Params::try_from(hash).map_err(|e| e.to_string())?;
+    let argon2 = Argon2::new(algorithm, version, params.clone());
+    let mut out = vec![0u8; expected.len()];
+    memory
+        .with(&params, |blocks| {
+            argon2.hash_password_into_with_memory(password, salt.as_ref(), &mut out, blocks)
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(Output::new(&out).is_ok_and(|computed| computed == *expected))
 }
 
 /// A hash made with older (weaker or different) parameters is replaced at the next sign-in.
@@ -247,5 +319,65 @@ mod tests {
         assert!(again.as_mut().poll(&mut cx).is_pending());
         drop(again);
         assert!(running.await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn hashes_interoperate_with_the_argon2_crates_own() {
+        use argon2::PasswordVerifier as _;
+        let hasher = Hasher::new(1);
+        let ours = hasher.hash("interop password").await.unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"interop password", &parsed)
+                .is_ok()
+        );
+        let theirs = Argon2::default()
+            .hash_password(b"interop password")
+            .unwrap()
+            .to_string();
+        assert!(matches!(
+            hasher
+                .verify("interop password", Some(&theirs))
+                .await
+                .unwrap(),
+            Verdict::Right {
+                needs_rehash: false
+            }
+        ));
+        assert!(matches!(
+            hasher.verify("other", Some(&theirs)).await.unwrap(),
+            Verdict::Wrong
+        ));
+    }
+
+    #[tokio::test]
+    async fn working_memory_is_kept_one_buffer_per_slot() {
+        let hasher = Hasher::new(2);
+        let hashes = (0..8).map(|i| {
+            let hasher = hasher.clone();
+            async move { hasher.hash(&format!("password {i}")).await.unwrap() }
+        });
+        let hashes = futures_join_all(hashes).await;
+        for hash in &hashes {
+            assert!(matches!(
+                hasher.verify("nope", Some(hash)).await.unwrap(),
+                Verdict::Wrong
+            ));
+        }
+        let kept = hasher.memory.0.lock().unwrap().len();
+        assert!((1..=2).contains(&kept), "{kept} buffers kept for 2 slots");
+    }
+
+    /// Runs the futures concurrently (the test needs no extra crate for it).
+    async fn futures_join_all<F: Future<Output = T> + Send + 'static, T: Send + 'static>(
+        futures: impl Iterator<Item = F>,
+    ) -> Vec<T> {
+        let tasks: Vec<_> = futures.map(tokio::spawn).collect();
+        let mut out = Vec::new();
+        for task in tasks {
+            out.push(task.await.unwrap());
+        }
+        out
     }
 }
