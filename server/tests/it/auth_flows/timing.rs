@@ -9,8 +9,7 @@ use std::time::Instant;
 use app::ssr::db::{ServiceRole, begin_service};
 use rand::seq::SliceRandom as _;
 
-use super::{Browser, new_email};
-use crate::{harness::TestApp, mail};
+use crate::support::{Browser, TestApp, mail, new_email};
 
 /// Addresses timed per group, after [`WARM_UP`] untimed ones per group.
 const SAMPLES: usize = 150;
