@@ -246,7 +246,7 @@ pub fn invalid_token(description: &str) -> Response {
     response
 }
 
-/// 413 for a body over the limit (see `crate::body_limit`).
+/// 413 for a body over the limit (see `crate::middleware::body_limit`).
 pub fn too_large() -> Response {
     app_error(AppError::TooLarge)
 }
