@@ -14,7 +14,6 @@ use app::{
 };
 use axum::{
     Router,
-    extract::FromRef,
     http::{HeaderName, HeaderValue, StatusCode, header},
     middleware,
     routing::get,
@@ -40,17 +39,10 @@ use crate::{
     config::Settings,
     middleware::{body_limit, cache_policy, request_span, same_origin, security_headers, sessions},
     routes::health,
+    state::ServerState,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
-
-/// State of the plain (non-Leptos) routes.
-#[derive(Clone, FromRef)]
-pub struct ServerState {
-    pub app: AppState,
-    #[from_ref(skip)]
-    pub ready_timeout: Duration,
-}
 
 pub struct Application {
     listener: TcpListener,

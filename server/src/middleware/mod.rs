@@ -1,4 +1,5 @@
-//! Our own HTTP middleware, one concern a file.
+//! Our own HTTP middleware, one concern a file. Middleware sits below the routes and beside
+//! them: it may use `app`, `config`, `state` and `oauth_error`, never `routes` or `startup`.
 pub mod body_limit;
 pub mod cache_policy;
 pub mod metrics;
