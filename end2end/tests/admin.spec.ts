@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, signUpConfirmed, submitSignIn, uniqueEmail } from "./mail";
+import { signUpConfirmed, submitSignIn, uniqueEmail } from "./support/accounts";
+import { hydrated } from "./support/page";
 
 const PASSWORD = "ember quarry violet 58 osprey";
 

@@ -1,5 +1,7 @@
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, latestMail, linkTo, submitSignIn, uniqueEmail } from "./mail";
+import { submitSignIn, uniqueEmail } from "./support/accounts";
+import { latestMail, linkTo } from "./support/mail";
+import { hydrated } from "./support/page";
 
 const PASSWORD = "glacier orbit lantern 7 walrus";
 const NEW_PASSWORD = "copper meadow quartz 42 heron";

@@ -1,5 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, signUpConfirmed, submitSignIn, uniqueEmail } from "./mail";
+import { signUpConfirmed, submitSignIn, uniqueEmail } from "./support/accounts";
+import { hydrated } from "./support/page";
 
 const PASSWORD = "harbor thistle comet 58 otter";
 

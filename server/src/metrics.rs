@@ -1,19 +1,12 @@
-//! Prometheus metrics: one process-wide recorder, an HTTP middleware that records every request
-//! by matched route and status, and the `/metrics` router, served on a listener of its own.
+//! Prometheus metrics: one process-wide recorder and the `/metrics` router, served on a
+//! listener of its own (the middleware that counts requests is `middleware::metrics`).
 //!
 //! Every label value comes from a fixed set (route templates, known methods, status codes,
 //! names in the code), so no client can add series: the recorder never forgets one.
-use std::{sync::OnceLock, time::Instant};
+use std::sync::OnceLock;
 
 use app::ssr::state::AppState;
-use axum::{
-    Router,
-    extract::{MatchedPath, Request, State},
-    http::{Method, header},
-    middleware::Next,
-    response::{IntoResponse, Response},
-    routing::get,
-};
+use axum::{Router, extract::State, http::header, response::IntoResponse, routing::get};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -38,44 +31,6 @@ pub fn handle() -> PrometheusHandle {
         .clone()
 }
 
-/// Records `http_requests_total` and `http_request_duration_seconds` with the route template
-/// (never the raw path, which would explode the label set), the method and the status.
-pub async fn track_http(request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = method_label(request.method());
-    let started = Instant::now();
-    let response = next.run(request).await;
-    let labels = [
-        ("method", method.to_owned()),
-        ("route", route),
-        ("status", response.status().as_u16().to_string()),
-    ];
-    metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels)
-        .record(started.elapsed().as_secs_f64());
-    response
-}
-
-/// HTTP's own methods by name; any other (`FOO`, made up per request) is `OTHER`.
-fn method_label(method: &Method) -> &'static str {
-    match *method {
-        Method::GET => "GET",
-        Method::HEAD => "HEAD",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::DELETE => "DELETE",
-        Method::PATCH => "PATCH",
-        Method::OPTIONS => "OPTIONS",
-        Method::CONNECT => "CONNECT",
-        Method::TRACE => "TRACE",
-        _ => "OTHER",
-    }
-}
-
 /// The metrics listener's routes: `/metrics` and nothing else. Not on the app's port: the
 /// counters say things about the users (e.g. which emails were sent) that only the operator
 /// may see.
@@ -96,19 +51,4 @@ async fn render(State(state): State<AppState>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         handle.render(),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_http_s_own_methods_have_a_label_of_their_own() {
-        assert_eq!(method_label(&Method::GET), "GET");
-        assert_eq!(method_label(&Method::PATCH), "PATCH");
-        for invented in ["FOO", "get", "PROPFIND", "X1234"] {
-            let method = Method::from_bytes(invented.as_bytes()).unwrap();
-            assert_eq!(method_label(&method), "OTHER", "{invented}");
-        }
-    }
 }

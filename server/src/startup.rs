@@ -14,7 +14,6 @@ use app::{
 };
 use axum::{
     Router,
-    extract::FromRef,
     http::{HeaderName, HeaderValue, StatusCode, header},
     middleware,
     routing::get,
@@ -36,17 +35,14 @@ use tower_http::{
     trace::{DefaultOnResponse, TraceLayer},
 };
 
-use crate::{config::Settings, layers, routes::health};
+use crate::{
+    config::Settings,
+    middleware::{body_limit, cache_policy, request_span, same_origin, security_headers, sessions},
+    routes::health,
+    state::ServerState,
+};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
-
-/// State of the plain (non-Leptos) routes.
-#[derive(Clone, FromRef)]
-pub struct ServerState {
-    pub app: AppState,
-    #[from_ref(skip)]
-    pub ready_timeout: Duration,
-}
 
 pub struct Application {
     listener: TcpListener,
@@ -304,26 +300,26 @@ fn router(state: AppState, settings: &Settings) -> Router {
     // token's actor, resolved there.
     // Cache-Control is decided outside the session layers (to see a cookie being set) from
     // what inside them learnt about the viewer.
-    let leptos = crate::sessions::with_sessions(
+    let leptos = sessions::with_sessions(
         leptos
             .merge(crate::routes::auth_v1::router(state.clone()))
-            .layer(middleware::from_fn(layers::note_viewer)),
+            .layer(middleware::from_fn(cache_policy::note_viewer)),
         &state,
         &settings.http.trusted_proxies,
     )
-    .layer(middleware::from_fn(layers::cache_policy));
+    .layer(middleware::from_fn(cache_policy::cache_policy));
 
     let request_id = HeaderName::from_static("x-request-id");
     plain
         .merge(assets)
         .merge(leptos)
-        .layer(middleware::from_fn(crate::metrics::track_http))
+        .layer(middleware::from_fn(crate::middleware::metrics::track_http))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http()
-                        .make_span_with(layers::request_span)
+                        .make_span_with(request_span::request_span)
                         .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
                 )
                 .layer(PropagateRequestIdLayer::new(request_id))
@@ -333,14 +329,14 @@ fn router(state: AppState, settings: &Settings) -> Router {
                 ))
                 .layer(middleware::from_fn_with_state(
                     settings.is_https(),
-                    layers::security_headers,
+                    security_headers::security_headers,
                 ))
                 .layer(middleware::from_fn_with_state(
-                    layers::Origin::of(&settings.public_url),
-                    layers::same_origin_only,
+                    same_origin::Origin::of(&settings.public_url),
+                    same_origin::same_origin_only,
                 ))
                 .layer(CompressionLayer::new())
-                .layer(middleware::from_fn(crate::body_limit::in_error_shape))
+                .layer(middleware::from_fn(body_limit::in_error_shape))
                 .layer(RequestBodyLimitLayer::new(settings.http.body_limit_bytes)),
         )
 }

@@ -1,5 +1,5 @@
 //! Which responses a shared cache (CDN, proxy) may keep. The rule lives in one middleware
-//! (`server/src/layers.rs`, `cache_policy`); a page only says "I am the same for every
+//! (`server/src/middleware/cache_policy.rs`); a page only says "I am the same for every
 //! anonymous reader" with [`mark_shareable`], and the middleware decides:
 //!
 //! 1. a response for a signed-in viewer (session or Bearer token), or one that sets a cookie,

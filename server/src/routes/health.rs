@@ -9,7 +9,7 @@ use axum::{
 use fred::interfaces::ClientLike;
 use serde_json::json;
 
-use crate::startup::ServerState;
+use crate::state::ServerState;
 
 pub async fn health() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))

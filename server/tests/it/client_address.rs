@@ -2,10 +2,7 @@
 //! proxy (`PALISADE_TRUSTED_PROXIES`); then the right-most `X-Forwarded-For` hop that is not one.
 use app::ssr::auth::ratelimit::SIGN_UP_PER_IP;
 
-use crate::{
-    auth_flows::{Browser, fresh_loopback},
-    harness::{Overrides, PUBLIC_URL, TestApp},
-};
+use crate::support::{Browser, Overrides, PUBLIC_URL, TestApp, fresh_loopback};
 
 async fn app_trusting(proxies: String) -> TestApp {
     TestApp::spawn_with(Overrides {

@@ -1,5 +1,5 @@
 //! What every response carries, and what pages and server functions answer.
-use crate::harness::{PUBLIC_URL, TestApp};
+use crate::support::{PUBLIC_URL, TestApp};
 
 #[tokio::test]
 async fn the_home_page_is_server_rendered_with_a_nonce_bearing_csp() {

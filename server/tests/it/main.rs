@@ -1,8 +1,6 @@
 //! Integration tests: the real server on port 0, against the real Postgres and Redis that
 //! scripts/test starts. One binary, so it links once.
-mod harness;
-mod mail;
-mod proxy;
+mod support;
 
 mod admin;
 mod auth_flows;

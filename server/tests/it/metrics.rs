@@ -1,6 +1,6 @@
 //! Prometheus metrics: served on their own (loopback) listener, never on the app port, with
 //! label sets a client cannot grow.
-use crate::harness::TestApp;
+use crate::support::TestApp;
 
 #[tokio::test]
 async fn metrics_are_not_served_on_the_app_port() {

@@ -13,10 +13,7 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use tokio::{sync::oneshot, task::JoinHandle, time::Instant};
 
-use crate::{
-    harness::{PUBLIC_URL, TestApp},
-    proxy::{Proxy, addr_of},
-};
+use crate::support::{PUBLIC_URL, Proxy, TestApp, addr_of};
 
 fn smtp_url() -> String {
     std::env::var("SMTP_URL").unwrap_or_else(|_| "smtp://127.0.0.1:1025".into())
@@ -221,7 +218,7 @@ async fn an_enqueued_email_is_delivered_once_with_text_html_and_a_stable_message
     let html = mail["html"].as_str().unwrap();
     assert!(html.contains(&format!(r#"href="{link}""#)), "{html}");
     assert!(html.contains("123456"), "{html}");
-    let host = crate::harness::PUBLIC_URL.trim_start_matches("http://");
+    let host = crate::support::PUBLIC_URL.trim_start_matches("http://");
     let expected_id = format!("<{}@{host}>", hex::encode(Sha256::digest(key.as_bytes())));
     assert_eq!(mail["headers"]["message-id"], expected_id.as_str());
     let source = raw_source(&mail).await;

@@ -9,11 +9,7 @@ use app::{
 use fred::clients::Pool;
 use uuid::Uuid;
 
-use crate::{
-    harness::redis_url,
-    proxy::{Proxy, addr_of, through},
-    sessions::redis_pool,
-};
+use crate::support::{Proxy, addr_of, redis_pool, redis_url, through};
 
 /// A key no other test (or earlier run) has used.
 fn unique(what: &str) -> String {

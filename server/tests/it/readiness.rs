@@ -1,10 +1,7 @@
 //! `/ready` follows Postgres and Redis as they go and come back, without a restart.
 use std::time::Duration;
 
-use crate::{
-    harness::{Overrides, TestApp, owner_url, redis_url},
-    proxy::{Proxy, addr_of, through},
-};
+use crate::support::{Overrides, Proxy, TestApp, addr_of, owner_url, redis_url, through};
 
 async fn ready_status(app: &TestApp) -> u16 {
     app.get("/ready").await.status().as_u16()

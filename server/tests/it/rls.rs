@@ -14,7 +14,7 @@ use self::{
     fixture::{Fixture, ban, commit_all, make_first_admin, set_role, sign_up, user},
     matrix::{Actors, describe_error},
 };
-use crate::harness::TestApp;
+use crate::support::TestApp;
 
 const CATALOG_CHECK: &str = include_str!("rls/catalog.sql");
 

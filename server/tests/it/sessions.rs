@@ -10,36 +10,15 @@ use app::ssr::{
 };
 use fred::{
     clients::Pool,
-    interfaces::{ClientLike as _, HashesInterface as _, KeysInterface as _},
-    prelude::{Builder, Config, ReconnectPolicy},
+    interfaces::{HashesInterface as _, KeysInterface as _},
 };
 use tower_sessions::{Expiry, Session, cookie::time::OffsetDateTime};
 use tower_sessions_redis_store::RedisStore;
 use uuid::Uuid;
 
-use crate::{
-    harness::{Overrides, PUBLIC_URL, TestApp, redis_url},
-    proxy::{Proxy, addr_of, through},
+use crate::support::{
+    Overrides, PUBLIC_URL, Proxy, TestApp, addr_of, redis_pool, redis_url, through,
 };
-
-/// A Redis pool of the test's own, configured like the app's (short timeouts, one attempt).
-pub async fn redis_pool(url: &str) -> Pool {
-    let config = Config::from_url(url).expect("redis url");
-    let pool = Builder::from_config(config)
-        .with_connection_config(|c| {
-            c.connection_timeout = Duration::from_secs(2);
-            c.internal_command_timeout = Duration::from_millis(300);
-            c.max_command_attempts = 1;
-        })
-        .with_performance_config(|p| p.default_command_timeout = Duration::from_millis(300))
-        .set_policy(ReconnectPolicy::new_exponential(0, 50, 2_000, 2))
-        .build_pool(1)
-        .expect("redis pool");
-    pool.init()
-        .await
-        .expect("Redis must be running (scripts/services start)");
-    pool
-}
 
 fn settings() -> AuthSettings {
     AuthSettings::for_public_url(PUBLIC_URL)

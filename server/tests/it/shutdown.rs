@@ -1,10 +1,7 @@
 //! A stop signal lets in-flight requests finish, and the process stops within the deadline.
 use std::time::{Duration, Instant};
 
-use crate::{
-    harness::{Overrides, TestApp, owner_url},
-    proxy::{Proxy, addr_of},
-};
+use crate::support::{Overrides, Proxy, TestApp, addr_of, owner_url};
 
 #[tokio::test]
 async fn in_flight_requests_finish_after_the_stop_signal() {
@@ -26,7 +23,7 @@ async fn in_flight_requests_finish_after_the_stop_signal() {
         tokio::spawn(async move {
             client
                 .post(url)
-                .header("Origin", crate::harness::PUBLIC_URL)
+                .header("Origin", crate::support::PUBLIC_URL)
                 .send()
                 .await
         })
@@ -66,7 +63,7 @@ async fn a_request_that_outlives_the_grace_period_does_not_hold_the_process() {
     let _stuck = tokio::spawn(async move {
         client
             .post(url)
-            .header("Origin", crate::harness::PUBLIC_URL)
+            .header("Origin", crate::support::PUBLIC_URL)
             .send()
             .await
     });

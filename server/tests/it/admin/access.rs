@@ -9,7 +9,7 @@ use app::{
 };
 use uuid::Uuid;
 
-use super::{Browser, World, actor};
+use crate::support::{Browser, PeopleApp, actor};
 
 const PAGES: [&str; 6] = [
     "/admin",
@@ -22,7 +22,7 @@ const PAGES: [&str; 6] = [
 
 #[tokio::test]
 async fn non_admins_get_a_styled_403_page_for_every_admin_page() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let user = w.user("plain").await;
     let anon = Browser::open(&w.app);
     for page in PAGES {
@@ -60,7 +60,7 @@ async fn non_admins_get_a_styled_403_page_for_every_admin_page() {
 
 #[tokio::test]
 async fn admins_get_the_admin_pages() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let admin = w.admin("boss").await;
     let user = w.user("listed").await;
     for (page, heading) in [
@@ -111,7 +111,7 @@ fn admin_calls(target: &str) -> Vec<(&'static str, Vec<(&'static str, String)>)>
 
 #[tokio::test]
 async fn admin_server_functions_answer_403_to_non_admins_and_change_nothing() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let user = w.user("caller").await;
     let victim = w.user("victim").await;
     let anon = Browser::open(&w.app);
@@ -131,7 +131,7 @@ async fn admin_server_functions_answer_403_to_non_admins_and_change_nothing() {
 
 #[tokio::test]
 async fn the_database_refuses_admin_queries_for_a_normal_user() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let user = w.user("sneaky").await;
     let victim = w.user("target").await;
     let me = actor(user.id);
@@ -208,7 +208,7 @@ async fn the_database_refuses_admin_queries_for_a_normal_user() {
 
 #[tokio::test]
 async fn an_admin_who_is_demoted_loses_the_admin_area_on_the_next_request() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let root = w.admin("root").await;
     let other = w.admin("other").await;
     assert_eq!(other.browser.get("/admin").await.status, 200);
@@ -249,7 +249,7 @@ async fn an_admin_who_is_demoted_loses_the_admin_area_on_the_next_request() {
 
 #[tokio::test]
 async fn the_admin_link_is_shown_to_admins_only() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let admin = w.admin("linked").await;
     let user = w.user("unlinked").await;
     let anon = Browser::open(&w.app);

@@ -5,12 +5,11 @@ use std::process::Output;
 use app::ssr::{auth::Actor, db::begin_as};
 use tokio::process::Command;
 
-use super::{Browser, World, audit_of, db_role};
-use crate::harness::redis_url;
+use crate::support::{Browser, PeopleApp, audit_of, db_role, redis_url};
 
 /// Runs `palisade ARGS` against this test's database and Redis, in development, from a
 /// directory without a `.env`.
-async fn palisade(w: &World, args: &[&str], production: bool) -> Output {
+async fn palisade(w: &PeopleApp, args: &[&str], production: bool) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_palisade"));
     command
         .args(args)
@@ -39,7 +38,7 @@ fn text(bytes: &[u8]) -> String {
 
 #[tokio::test]
 async fn grant_admin_promotes_an_account_by_email_and_signs_it_out() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let user = w.user("operator-pick").await;
     assert_eq!(user.browser.role().await, "authenticated");
 
@@ -75,7 +74,7 @@ async fn grant_admin_promotes_an_account_by_email_and_signs_it_out() {
 
 #[tokio::test]
 async fn grant_admin_says_so_when_no_account_has_the_email_and_checks_its_arguments() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let out = palisade(&w, &["grant-admin", "nobody@flows.test"], false).await;
     assert_eq!(out.status.code(), Some(3));
     let stderr = text(&out.stderr);
@@ -96,7 +95,7 @@ async fn grant_admin_says_so_when_no_account_has_the_email_and_checks_its_argume
 
 #[tokio::test]
 async fn seed_dev_makes_a_demo_admin_and_demo_posts_once_and_refuses_production() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let out = palisade(&w, &["seed-dev"], false).await;
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
@@ -134,7 +133,7 @@ async fn seed_dev_makes_a_demo_admin_and_demo_posts_once_and_refuses_production(
 
 #[tokio::test]
 async fn seed_dev_refuses_a_development_server_that_is_not_on_loopback() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     for url in ["http://palisade.example.com", "https://localhost:3000"] {
         let mut command = Command::new(env!("CARGO_BIN_EXE_palisade"));
         let out = command

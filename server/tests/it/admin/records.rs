@@ -8,7 +8,7 @@ use app::{
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Person, World, audit_of};
+use crate::support::{PeopleApp, Person, audit_of};
 
 async fn audit(admin: &Person, filter: &[(&str, &str)]) -> AuditPage {
     admin.call("/api/admin/audit", filter).await.json()
@@ -19,7 +19,7 @@ fn actions(page: &AuditPage) -> Vec<&str> {
 }
 
 /// The database's clock, which stamps the entries.
-async fn db_now(w: &World) -> DateTime<Utc> {
+async fn db_now(w: &PeopleApp) -> DateTime<Utc> {
     sqlx::query_scalar("select clock_timestamp()")
         .fetch_one(&w.app.pool)
         .await
@@ -28,7 +28,7 @@ async fn db_now(w: &World) -> DateTime<Utc> {
 
 #[tokio::test]
 async fn the_audit_log_filters_by_actor_target_action_and_time_newest_first() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let admin = w.admin("auditor").await;
     let other_admin = w.admin("second").await;
     let (alice, _) = w.account("alice").await;
@@ -134,7 +134,7 @@ async fn the_audit_log_filters_by_actor_target_action_and_time_newest_first() {
 
 #[tokio::test]
 async fn the_audit_log_pages_through_entries_with_the_same_time() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let admin = w.admin("pages").await;
     let target = Uuid::new_v4();
     // One transaction: thirty entries with the very same `at`.
@@ -177,7 +177,7 @@ async fn the_audit_log_pages_through_entries_with_the_same_time() {
 
 /// Queues a password-reset email (its link holds `secret`) as the auth subsystem does;
 /// returns its id.
-async fn queue(w: &World, recipient: &str, secret: &str) -> i64 {
+async fn queue(w: &PeopleApp, recipient: &str, secret: &str) -> i64 {
     let reset = outbox::payload::ResetPassword {
         link: format!("https://palisade.test/reset?token={secret}"),
         expires_in_minutes: 60,
@@ -186,14 +186,14 @@ async fn queue(w: &World, recipient: &str, secret: &str) -> i64 {
 }
 
 /// Queues an email that carries no link or code; returns its id.
-async fn queue_notice(w: &World, recipient: &str) -> i64 {
+async fn queue_notice(w: &PeopleApp, recipient: &str) -> i64 {
     let notice = outbox::payload::ChangeEmailNotice {
         new_email: "new@flows.test".into(),
     };
     queue_email(w, recipient, &notice).await
 }
 
-async fn queue_email<P: outbox::Payload>(w: &World, recipient: &str, payload: &P) -> i64 {
+async fn queue_email<P: outbox::Payload>(w: &PeopleApp, recipient: &str, payload: &P) -> i64 {
     let mut tx = begin_service(&w.app.pool, ServiceRole::Auth).await.unwrap();
     let email = outbox::OutboxEmail::new(recipient, format!("test:{}", Uuid::new_v4()), payload);
     outbox::enqueue(&mut tx, &email).await.unwrap();
@@ -211,7 +211,7 @@ async fn queue_email<P: outbox::Payload>(w: &World, recipient: &str, payload: &P
 }
 
 /// (attempts, dead, due now) of an outbox row, as the worker sees it.
-async fn state_of(w: &World, id: i64) -> (i32, bool, bool) {
+async fn state_of(w: &PeopleApp, id: i64) -> (i32, bool, bool) {
     let mut tx = begin_service(&w.app.pool, ServiceRole::OutboxWorker)
         .await
         .unwrap();
@@ -229,7 +229,7 @@ async fn state_of(w: &World, id: i64) -> (i32, bool, bool) {
 
 #[tokio::test]
 async fn the_outbox_lists_pending_and_dead_mail_without_payloads_and_a_dead_one_can_be_retried() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let admin = w.admin("postmaster").await;
     let secret = Uuid::new_v4().simple().to_string();
     let pending = queue(&w, "waiting@flows.test", &secret).await;
@@ -312,7 +312,7 @@ async fn the_outbox_lists_pending_and_dead_mail_without_payloads_and_a_dead_one_
 
 #[tokio::test]
 async fn a_dead_email_whose_link_was_removed_cannot_be_retried_and_the_page_never_shows_it() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let admin = w.admin("postmaster").await;
     let secret = Uuid::new_v4().simple().to_string();
     let id = queue(&w, "gave-up@flows.test", &secret).await;

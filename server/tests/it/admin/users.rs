@@ -7,8 +7,7 @@ use app::{
 };
 use uuid::Uuid;
 
-use super::{Browser, PASSWORD, Person, World, audit_of, db_role};
-use crate::mail;
+use crate::support::{Browser, PASSWORD, PeopleApp, Person, audit_of, db_role, mail};
 
 async fn search(admin: &Person, q: &str, after: Option<&str>) -> UserPage {
     let mut form = vec![("q", q)];
@@ -36,7 +35,7 @@ async fn detail(admin: &Person, id: Uuid) -> UserDetail {
 
 #[tokio::test]
 async fn users_are_found_by_any_part_of_their_email_or_username_in_any_case() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let admin = w.admin("boss").await;
     let (ada, ada_email) = w.account("ada-lovelace").await;
     let (_, grace_email) = w.account("grace-hopper").await;
@@ -66,7 +65,7 @@ async fn users_are_found_by_any_part_of_their_email_or_username_in_any_case() {
 
 #[tokio::test]
 async fn the_user_list_pages_newest_first_without_gaps_or_repeats() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let admin = w.admin("pager").await;
     // Thirty accounts created in one transaction share their created_at: only the id can
     // order them, which is what the cursor must get right.
@@ -117,7 +116,7 @@ async fn the_user_list_pages_newest_first_without_gaps_or_repeats() {
 
 #[tokio::test]
 async fn a_role_change_applies_on_the_targets_next_request_and_ends_their_sessions() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let admin = w.admin("promoter").await;
     let user = w.user("rising").await;
     let id = user.id.to_string();
@@ -190,7 +189,7 @@ async fn a_role_change_applies_on_the_targets_next_request_and_ends_their_sessio
 
 #[tokio::test]
 async fn a_ban_signs_the_user_out_everywhere_and_sign_in_says_the_account_is_suspended() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let admin = w.admin("judge").await;
     let user = w.user("troll").await;
     let phone = Browser::open(&w.app);
@@ -253,7 +252,7 @@ async fn a_ban_signs_the_user_out_everywhere_and_sign_in_says_the_account_is_sus
 
 #[tokio::test]
 async fn bans_last_as_long_as_chosen_and_an_admin_cannot_ban_themself() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let admin = w.admin("warden").await;
     let (user, _) = w.account("lifer").await;
     let id = user.to_string();
@@ -287,7 +286,7 @@ async fn bans_last_as_long_as_chosen_and_an_admin_cannot_ban_themself() {
 
 #[tokio::test]
 async fn signing_a_user_out_everywhere_ends_all_their_sessions() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let admin = w.admin("bouncer").await;
     let user = w.user("roamer").await;
     let laptop = Browser::open(&w.app);
@@ -318,10 +317,10 @@ async fn signing_a_user_out_everywhere_ends_all_their_sessions() {
 
 #[tokio::test]
 async fn an_admin_can_resend_the_verification_email_of_an_unconfirmed_account() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let admin = w.admin("helper").await;
     let (confirmed, _) = w.account("sure").await;
-    let email = crate::auth_flows::new_email("unsure");
+    let email = crate::support::new_email("unsure");
     let mut tx = begin_service(&w.app.pool, ServiceRole::Auth).await.unwrap();
     let unconfirmed: Uuid = sqlx::query_scalar(
         "insert into auth.users (email, password_hash) values ($1, 'x') returning id",
@@ -358,11 +357,11 @@ async fn an_admin_can_resend_the_verification_email_of_an_unconfirmed_account() 
 
 #[tokio::test]
 async fn every_admin_action_is_audited_with_actor_target_ip_and_user_agent() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let admin = w.admin("recorder").await;
     let user = w.user("subject").await;
     let (unconfirmed, _) = {
-        let email = crate::auth_flows::new_email("pending");
+        let email = crate::support::new_email("pending");
         let mut tx = begin_service(&w.app.pool, ServiceRole::Auth).await.unwrap();
         let id: Uuid = sqlx::query_scalar(
             "insert into auth.users (email, password_hash) values ($1, 'x') returning id",

@@ -11,13 +11,9 @@ use app::{
 };
 use uuid::Uuid;
 
-use super::{
-    Browser, User, actions_of, new_email, new_password, role_with_cookie, signed_in_user, user_id,
-};
-use crate::{
-    harness::{TestApp, redis_url},
-    mail,
-    sessions::redis_pool,
+use crate::support::{
+    Browser, TestApp, User, actions_of, mail, new_email, new_password, redis_pool, redis_url,
+    role_with_cookie, signed_in_user, user_id,
 };
 
 const INCORRECT: &str = "Email or password is incorrect.";

@@ -7,11 +7,10 @@ use app::ssr::auth::jwt::JwtKeys;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::{
-    Answer, Browser, User, actions_of, audit_of, ban_directly, new_email, new_password,
-    signed_in_user, verified_user,
+use crate::support::{
+    Answer, Browser, PUBLIC_URL, TestApp, User, actions_of, audit_of, ban_directly, new_email,
+    new_password, signed_in_user, verified_user,
 };
-use crate::harness::{PUBLIC_URL, TestApp};
 
 /// An API client: a browser's address (so rate limits stay per test), no cookies used.
 struct Client<'a> {
@@ -230,7 +229,7 @@ async fn forged_expired_or_missing_access_tokens_are_refused() {
         Duration::from_secs(900),
     );
     let other_site = JwtKeys::new(
-        crate::harness::SECRET,
+        crate::support::SECRET,
         "https://elsewhere.example",
         Duration::from_secs(900),
     );

@@ -2,8 +2,9 @@
 //! from which address and browser.
 use serde_json::json;
 
-use super::{Browser, as_auth_service, audit_of, new_email, new_password, user_id};
-use crate::{harness::TestApp, mail};
+use crate::support::{
+    Browser, TestApp, as_auth_service, audit_of, mail, new_email, new_password, user_id,
+};
 
 #[tokio::test]
 async fn every_auth_event_is_in_the_audit_log_with_the_address_and_browser() {

@@ -5,10 +5,8 @@ use std::time::Duration;
 use app::error::AppError;
 use serde_json::{Value, json};
 
-use super::{Browser, verified_user};
-use crate::{
-    harness::{Overrides, TestApp, redis_url},
-    proxy::{Proxy, addr_of, through},
+use crate::support::{
+    Browser, Overrides, Proxy, TestApp, addr_of, redis_url, through, verified_user,
 };
 
 #[tokio::test]

@@ -2,10 +2,9 @@
 //! password once and signs the account out everywhere.
 use app::error::AppError;
 
-use super::{Browser, User, new_email, new_password, signed_in_user, verified_user};
-use crate::{
-    harness::{PUBLIC_URL, TestApp},
-    mail,
+use crate::support::{
+    Browser, PUBLIC_URL, TestApp, User, mail, new_email, new_password, signed_in_user,
+    verified_user,
 };
 
 #[tokio::test]

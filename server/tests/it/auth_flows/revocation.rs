@@ -5,11 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::{Answer, Browser, new_password};
-use crate::{
-    admin::{PASSWORD, Person, World},
-    mail,
-};
+use crate::support::{Answer, Browser, PASSWORD, PeopleApp, Person, mail, new_password};
 
 /// An API client of `owner` at an address of its own, with a fresh access token.
 struct Client {
@@ -18,7 +14,7 @@ struct Client {
 }
 
 impl Client {
-    async fn signed_in(w: &World, owner: &Person) -> Self {
+    async fn signed_in(w: &PeopleApp, owner: &Person) -> Self {
         let browser = Browser::open(&w.app);
         let granted = browser
             .token_grant(
@@ -77,7 +73,7 @@ impl Client {
 
 #[tokio::test]
 async fn a_global_api_sign_out_refuses_every_access_token_of_the_user_at_once() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let owner = w.user("global").await;
     let (a, b) = (
         Client::signed_in(&w, &owner).await,
@@ -95,7 +91,7 @@ async fn a_global_api_sign_out_refuses_every_access_token_of_the_user_at_once() 
 
 #[tokio::test]
 async fn a_local_api_sign_out_refuses_that_access_token_only() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let owner = w.user("local").await;
     let (a, b) = (
         Client::signed_in(&w, &owner).await,
@@ -111,7 +107,7 @@ async fn a_local_api_sign_out_refuses_that_access_token_only() {
 
 #[tokio::test]
 async fn a_password_change_refuses_old_access_tokens() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let owner = w.user("changer").await;
     let client = Client::signed_in(&w, &owner).await;
 
@@ -131,7 +127,7 @@ async fn a_password_change_refuses_old_access_tokens() {
 
 #[tokio::test]
 async fn a_password_reset_refuses_old_access_tokens() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let owner = w.user("resetter").await;
     let client = Client::signed_in(&w, &owner).await;
 
@@ -156,7 +152,7 @@ async fn a_password_reset_refuses_old_access_tokens() {
 
 #[tokio::test]
 async fn signing_out_everywhere_refuses_old_access_tokens() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let owner = w.user("everywhere").await;
     let client = Client::signed_in(&w, &owner).await;
 
@@ -170,7 +166,7 @@ async fn signing_out_everywhere_refuses_old_access_tokens() {
 
 #[tokio::test]
 async fn a_ban_refuses_old_access_tokens_even_after_the_unban() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let admin = w.admin("banner").await;
     let owner = w.user("banned").await;
     let client = Client::signed_in(&w, &owner).await;
@@ -190,7 +186,7 @@ async fn a_ban_refuses_old_access_tokens_even_after_the_unban() {
 
 #[tokio::test]
 async fn a_role_change_refuses_old_access_tokens() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let admin = w.admin("demoter").await;
     let owner = w.user("promoted").await;
     let client = Client::signed_in(&w, &owner).await;

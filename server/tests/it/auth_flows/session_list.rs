@@ -1,8 +1,7 @@
 //! The account page's list of sessions, and signing them out one, the others, or all.
 use app::{domain::session::SessionInfo, error::AppError};
 
-use super::{Answer, Browser, signed_in_user};
-use crate::harness::TestApp;
+use crate::support::{Answer, Browser, TestApp, signed_in_user};
 
 async fn sessions(browser: &Browser) -> Vec<SessionInfo> {
     browser.call("/api/account/sessions", &[]).await.json()

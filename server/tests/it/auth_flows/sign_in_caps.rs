@@ -7,8 +7,7 @@ use app::ssr::{
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::signed_in_user;
-use crate::harness::TestApp;
+use crate::support::{TestApp, signed_in_user};
 
 #[tokio::test]
 async fn a_new_api_sign_in_beyond_fifty_ends_the_least_recently_used_one() {

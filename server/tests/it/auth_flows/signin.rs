@@ -5,13 +5,9 @@ use std::time::Duration;
 use app::error::AppError;
 use fred::interfaces::KeysInterface as _;
 
-use super::{
-    Answer, Browser, actions_of, ban_directly, new_email, role_with_cookie, signed_in_user,
-    user_id, verified_user,
-};
-use crate::{
-    harness::{PUBLIC_URL, TestApp, redis_url},
-    sessions::redis_pool,
+use crate::support::{
+    Answer, Browser, PUBLIC_URL, TestApp, actions_of, ban_directly, new_email, redis_pool,
+    redis_url, role_with_cookie, signed_in_user, user_id, verified_user,
 };
 
 const INCORRECT: &str = "Email or password is incorrect.";

@@ -1,8 +1,8 @@
 //! Sign-up and email verification: by link (through MailDev), by code, resending, expiry.
-use super::{Browser, User, is_confirmed, new_email, new_password, user_id};
-use crate::{
-    harness::{PUBLIC_URL, TestApp},
+use crate::support::{
+    Browser, PUBLIC_URL, TestApp, User, is_confirmed,
     mail::{self, Worker},
+    new_email, new_password, user_id,
 };
 
 const DEAD_LINK: &str = "This link has expired or has already been used. Ask for a new one.";
@@ -155,7 +155,7 @@ async fn an_expired_verification_link_is_refused() {
     browser.sign_up(&email, &password).await;
     let queued = mail::latest(&app.pool, &email, "verify_email").await;
     let id = user_id(&app, &email).await.unwrap();
-    let expired = super::as_auth_service(
+    let expired = crate::support::as_auth_service(
         &app,
         "update auth.one_time_tokens set expires_at = now() - interval '1 minute' \
          where user_id = $1",
@@ -203,7 +203,7 @@ async fn the_six_digit_code_confirms_the_address_instead_of_the_link() {
         .assert_redirects_to("/signin?verified=1");
     let id = user_id(&app, &email).await.unwrap();
     assert!(is_confirmed(&app, id).await);
-    let verified = super::audit_of(&app, id).await.pop().unwrap();
+    let verified = crate::support::audit_of(&app, id).await.pop().unwrap();
     assert_eq!(verified.action, "user.email_verified");
     assert_eq!(verified.details, serde_json::json!({ "via": "code" }));
 

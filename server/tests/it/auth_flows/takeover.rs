@@ -6,10 +6,8 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::{Browser, new_email, new_password, user_id};
-use crate::{
-    admin::{PASSWORD, Person, World},
-    mail,
+use crate::support::{
+    Browser, PASSWORD, PeopleApp, Person, mail, new_email, new_password, user_id,
 };
 
 const DEAD_LINK: &str = "This link has expired or has already been used. Ask for a new one.";
@@ -25,7 +23,7 @@ struct Links {
 
 /// The attacker, on a stolen session of `owner`, asks to move the account to their mailbox;
 /// a reset link for the owner is out as well.
-async fn outstanding_links(w: &World, owner: &Person) -> Links {
+async fn outstanding_links(w: &PeopleApp, owner: &Person) -> Links {
     let attacker = Browser::open(&w.app);
     w.sign_in_directly(&attacker, owner.id).await;
     let mailbox = new_email("attacker");
@@ -55,7 +53,7 @@ async fn outstanding_links(w: &World, owner: &Person) -> Links {
 
 /// Even the owner, signed in (so the confirm page's own rule is met), finds the email-change
 /// link dead, and the account keeps its address.
-async fn assert_change_link_dead(w: &World, owner: &Person, links: &Links) {
+async fn assert_change_link_dead(w: &PeopleApp, owner: &Person, links: &Links) {
     let checker = Browser::open(&w.app);
     w.sign_in_directly(&checker, owner.id).await;
     let answer = checker
@@ -67,7 +65,7 @@ async fn assert_change_link_dead(w: &World, owner: &Person, links: &Links) {
     assert_eq!(user_id(&w.app, &owner.email).await, Some(owner.id));
 }
 
-async fn assert_reset_link_dead(w: &World, links: &Links) {
+async fn assert_reset_link_dead(w: &PeopleApp, links: &Links) {
     let answer = Browser::open(&w.app)
         .call(
             "/api/auth/reset",
@@ -80,7 +78,7 @@ async fn assert_reset_link_dead(w: &World, links: &Links) {
 
 #[tokio::test]
 async fn a_password_reset_voids_a_pending_email_change() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let owner = w.user("reset-owner").await;
     let links = outstanding_links(&w, &owner).await;
 
@@ -97,7 +95,7 @@ async fn a_password_reset_voids_a_pending_email_change() {
 
 #[tokio::test]
 async fn a_password_change_voids_pending_email_changes_and_reset_links() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let owner = w.user("change-owner").await;
     let links = outstanding_links(&w, &owner).await;
 
@@ -118,7 +116,7 @@ async fn a_password_change_voids_pending_email_changes_and_reset_links() {
 
 #[tokio::test]
 async fn signing_out_everywhere_voids_pending_email_changes_and_reset_links() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let owner = w.user("signout-owner").await;
     let links = outstanding_links(&w, &owner).await;
 
@@ -133,7 +131,7 @@ async fn signing_out_everywhere_voids_pending_email_changes_and_reset_links() {
 
 #[tokio::test]
 async fn a_global_api_sign_out_voids_pending_email_changes_and_reset_links() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let owner = w.user("api-owner").await;
     let links = outstanding_links(&w, &owner).await;
 
@@ -165,7 +163,7 @@ async fn a_global_api_sign_out_voids_pending_email_changes_and_reset_links() {
 
 #[tokio::test]
 async fn a_ban_voids_pending_email_changes_and_reset_links() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let admin = w.admin("ban-judge").await;
     let owner = w.user("ban-owner").await;
     let links = outstanding_links(&w, &owner).await;
@@ -186,7 +184,7 @@ async fn a_ban_voids_pending_email_changes_and_reset_links() {
 
 #[tokio::test]
 async fn a_role_change_voids_pending_email_changes_and_reset_links() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let admin = w.admin("role-judge").await;
     let owner = w.user("role-owner").await;
     let links = outstanding_links(&w, &owner).await;
@@ -203,7 +201,7 @@ async fn a_role_change_voids_pending_email_changes_and_reset_links() {
 
 #[tokio::test]
 async fn confirming_an_email_change_needs_the_owner_signed_in() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let owner = w.user("confirm-owner").await;
     let other = w.user("confirm-other").await;
     let moved = new_email("confirm-moved");
@@ -240,7 +238,7 @@ async fn confirming_an_email_change_needs_the_owner_signed_in() {
 
 #[tokio::test]
 async fn the_confirm_page_sends_a_signed_out_visitor_through_sign_in_and_back_to_the_link() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let owner = w.user("page-owner").await;
     let path = "/confirm-email?token=abc-123";
 

@@ -12,8 +12,7 @@ use app::ssr::{
 };
 use rand::seq::SliceRandom as _;
 
-use super::{Answer, Browser, new_email};
-use crate::{harness::TestApp, mail};
+use crate::support::{Answer, Browser, TestApp, mail, new_email};
 
 /// Addresses timed per group, after [`WARM_UP`] untimed ones per group.
 const SAMPLES: usize = 150;

@@ -2,8 +2,7 @@
 //! account's email address.
 use serde_json::Value;
 
-use super::{Browser, signed_in_user};
-use crate::harness::TestApp;
+use crate::support::{Browser, TestApp, signed_in_user};
 
 #[tokio::test]
 async fn a_new_accounts_public_name_reveals_nothing_of_its_email_address() {

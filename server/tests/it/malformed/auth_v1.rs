@@ -2,10 +2,7 @@
 use reqwest::{Method, header::HeaderValue};
 
 use super::{Framing, OVERSIZE, Seen, assert_no_failures, changes, oversize, snapshot};
-use crate::{
-    auth_flows::{Browser, verified_user},
-    harness::TestApp,
-};
+use crate::support::{Browser, TestApp, verified_user};
 
 const JSON: &str = "application/json";
 const FORM: &str = "application/x-www-form-urlencoded";

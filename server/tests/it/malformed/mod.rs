@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use sqlx::{Connection as _, Row as _};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::harness::{PUBLIC_URL, TestApp};
+use crate::support::{PUBLIC_URL, TestApp};
 
 /// Every table's row count and a digest of its rows, read as the owner.
 pub type Snapshot = BTreeMap<String, (i64, String)>;

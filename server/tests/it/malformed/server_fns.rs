@@ -5,10 +5,7 @@ use app::error::AppError;
 use leptos::server_fn::axum::server_fn_paths;
 
 use super::{Framing, OVERSIZE, Seen, assert_no_failures, oversize, snapshot};
-use crate::{
-    auth_flows::{Browser, signed_in_user},
-    harness::{PUBLIC_URL, TestApp},
-};
+use crate::support::{Browser, PUBLIC_URL, TestApp, signed_in_user};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {

@@ -1,10 +1,7 @@
 //! Which responses a shared cache (CDN, proxy) may keep: anonymous public pages, with an
 //! explicit policy; never anything rendered for a signed-in user, a draft, an error, a form
 //! with per-visitor state, or a response that sets a cookie.
-use crate::{
-    auth_flows::Browser,
-    posts::{Answer, Reader, World},
-};
+use crate::support::{Answer, Browser, Reader, ReadersApp};
 
 const PRIVATE: &str = "private, no-store";
 
@@ -42,7 +39,7 @@ fn assert_public(what: &str, answer: &Answer) {
 
 #[tokio::test]
 async fn pages_for_a_signed_in_user_are_private_and_never_stored() {
-    let world = World::new().await;
+    let world = ReadersApp::new().await;
     let author = &world.author;
     let published = world.write(author, "Public words", "Body.", true).await;
     for path in [
@@ -66,7 +63,7 @@ async fn pages_for_a_signed_in_user_are_private_and_never_stored() {
 
 #[tokio::test]
 async fn a_draft_seen_by_its_author_is_private_and_hidden_from_everyone_else() {
-    let world = World::new().await;
+    let world = ReadersApp::new().await;
     let draft = world.write(&world.author, "Not yet", "Body.", false).await;
     let path = format!("/posts/{draft}");
     let own = world.page(&world.author, &path).await;
@@ -79,7 +76,7 @@ async fn a_draft_seen_by_its_author_is_private_and_hidden_from_everyone_else() {
 
 #[tokio::test]
 async fn anonymous_public_pages_carry_a_shared_cache_policy() {
-    let world = World::new().await;
+    let world = ReadersApp::new().await;
     let published = world
         .write(&world.author, "Public words", "Body.", true)
         .await;
@@ -104,7 +101,7 @@ async fn anonymous_public_pages_carry_a_shared_cache_policy() {
 
 #[tokio::test]
 async fn forms_errors_and_cookie_setting_answers_are_never_shared() {
-    let world = World::new().await;
+    let world = ReadersApp::new().await;
     let anon = Reader::anon();
     for path in [
         "/signin",
@@ -120,7 +117,7 @@ async fn forms_errors_and_cookie_setting_answers_are_never_shared() {
     }
     // Signing in sets the session cookie: that answer is private whatever else it is.
     let browser = Browser::open(&world.app);
-    let user = crate::auth_flows::verified_user(&world.app, &browser, "cache").await;
+    let user = crate::support::verified_user(&world.app, &browser, "cache").await;
     let signed_in = browser.sign_in(&user.email, &user.password).await;
     assert!(signed_in.header("set-cookie").is_some(), "{signed_in:?}");
     assert_private("sign-in answer", &signed_in);

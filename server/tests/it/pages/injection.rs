@@ -1,6 +1,6 @@
 //! Hostile titles, display names and bios, on every page they can reach: the document (and
 //! above all its `<head>`) never carries them as markup.
-use crate::posts::{Reader, World};
+use crate::support::{Reader, ReadersApp};
 
 const META_REFRESH: &str =
     r#"</title><meta http-equiv=refresh content="0;url=https://evil.example">"#;
@@ -42,7 +42,7 @@ fn assert_inert(path: &str, html: &str) {
 
 #[tokio::test]
 async fn hostile_titles_names_and_bios_never_become_markup_on_any_page() {
-    let world = World::new().await;
+    let world = ReadersApp::new().await;
     let author = &world.author;
     world
         .call(
@@ -122,7 +122,7 @@ async fn hostile_titles_names_and_bios_never_become_markup_on_any_page() {
 
 #[tokio::test]
 async fn hostile_text_in_the_address_is_never_reflected_as_markup() {
-    let world = World::new().await;
+    let world = ReadersApp::new().await;
     let query: String = format!("{META_REFRESH}{SCRIPT}{IMG}")
         .bytes()
         .map(|b| format!("%{b:02X}"))

@@ -11,7 +11,7 @@ use app::{
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{Reader, World};
+use crate::support::{Reader, ReadersApp};
 
 fn actor(who: &Reader) -> Actor {
     match who.id {
@@ -24,7 +24,7 @@ fn actor(who: &Reader) -> Actor {
     }
 }
 
-async fn mine(world: &World, who: &Reader) -> Vec<Value> {
+async fn mine(world: &ReadersApp, who: &Reader) -> Vec<Value> {
     let page: Value = world.call(who, "/api/posts/mine", &[]).await.json();
     page["rows"].as_array().expect("a page of rows").clone()
 }
@@ -38,7 +38,7 @@ fn suffixed(slug: &str, base: &str) -> bool {
 
 #[tokio::test]
 async fn slugs_come_from_titles_with_a_random_suffix_of_their_own() {
-    let world = World::new().await;
+    let world = ReadersApp::new().await;
     let first = world
         .write(&world.author, "Hello, World!", "one", true)
         .await;
@@ -62,7 +62,7 @@ async fn slugs_come_from_titles_with_a_random_suffix_of_their_own() {
 
 #[tokio::test]
 async fn empty_or_oversized_titles_and_bodies_are_refused_next_to_the_field() {
-    let world = World::new().await;
+    let world = ReadersApp::new().await;
     let author = &world.author;
     let long_title = "t".repeat(201);
     let long_body = "b".repeat(100_001);
@@ -142,7 +142,7 @@ async fn empty_or_oversized_titles_and_bodies_are_refused_next_to_the_field() {
 
 #[tokio::test]
 async fn scripts_handlers_and_javascript_links_render_inert() {
-    let world = World::new().await;
+    let world = ReadersApp::new().await;
     let body = r#"Hello **reader**.
 
 <script>alert('xss-script')</script>
@@ -194,7 +194,7 @@ async fn scripts_handlers_and_javascript_links_render_inert() {
 
 #[tokio::test]
 async fn an_unknown_post_is_a_styled_404() {
-    let world = World::new().await;
+    let world = ReadersApp::new().await;
     for path in [
         "/posts/no-such-post",
         "/posts/Not_A_Slug!",
@@ -221,7 +221,7 @@ async fn an_unknown_post_is_a_styled_404() {
 
 #[tokio::test]
 async fn drafts_are_listed_for_their_author_only() {
-    let world = World::new().await;
+    let world = ReadersApp::new().await;
     let draft = world
         .write(&world.author, "Work in progress", "wip", false)
         .await;
@@ -249,7 +249,7 @@ async fn drafts_are_listed_for_their_author_only() {
 
 #[tokio::test]
 async fn only_the_author_changes_a_post_and_anonymous_visitors_write_nothing() {
-    let world = World::new().await;
+    let world = ReadersApp::new().await;
     let author = &world.author;
     let other = &world.other;
     let public = world
@@ -367,7 +367,7 @@ async fn only_the_author_changes_a_post_and_anonymous_visitors_write_nothing() {
 
 #[tokio::test]
 async fn admins_moderate_any_post_and_everyone_else_is_refused() {
-    let world = World::new().await;
+    let world = ReadersApp::new().await;
     let author = &world.author;
     let admin = &world.admin;
     let public = world.write(author, "Reported post", "Bad.", true).await;

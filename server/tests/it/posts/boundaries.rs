@@ -8,7 +8,7 @@ use app::{
 };
 use serde_json::Value;
 
-use super::{Reader, World};
+use crate::support::{Reader, ReadersApp};
 
 fn actor(who: &Reader) -> Actor {
     Actor::User {
@@ -19,7 +19,7 @@ fn actor(who: &Reader) -> Actor {
 }
 
 /// Title, status and whether it still exists, as the author sees the post.
-async fn state(world: &World, slug: &str) -> Option<(String, String)> {
+async fn state(world: &ReadersApp, slug: &str) -> Option<(String, String)> {
     let answer = world
         .call(&world.author, "/api/posts/editable", &[("slug", slug)])
         .await;
@@ -35,7 +35,7 @@ async fn state(world: &World, slug: &str) -> Option<(String, String)> {
 
 #[tokio::test]
 async fn admins_cannot_change_other_users_posts_through_the_authors_endpoints() {
-    let world = World::new().await;
+    let world = ReadersApp::new().await;
     let (author, admin) = (&world.author, &world.admin);
     let public = world.write(author, "Public words", "Mine.", true).await;
     let draft = world.write(author, "Draft words", "Mine too.", false).await;
@@ -103,7 +103,7 @@ async fn admins_cannot_change_other_users_posts_through_the_authors_endpoints() 
 
 #[tokio::test]
 async fn my_posts_come_in_bounded_pages_without_their_bodies() {
-    let world = World::new().await;
+    let world = ReadersApp::new().await;
     let author = &world.author;
     let body = "A body that is long and private. ".repeat(100);
     let mut written = Vec::new();
@@ -160,7 +160,7 @@ fn suffixed(slug: &str, base: &str) -> bool {
 
 #[tokio::test]
 async fn a_new_posts_slug_is_alike_whether_its_title_is_free_published_or_someone_elses_draft() {
-    let world = World::new().await;
+    let world = ReadersApp::new().await;
     let (author, other) = (&world.author, &world.other);
     world.write(other, "Taken in public", "Hi.", true).await;
     world.write(other, "Taken in private", "Hush.", false).await;

@@ -5,20 +5,16 @@ use std::time::{Duration, Instant};
 use fred::interfaces::LuaInterface as _;
 use serde_json::Value;
 
-use super::{Reader, World};
-use crate::{
-    harness::{Overrides, redis_url},
-    proxy::{Proxy, addr_of, through},
-};
+use crate::support::{Overrides, Proxy, Reader, ReadersApp, addr_of, redis_url, through};
 
 const DRAFT: &str = "Secret draft of the author";
 const OTHER_DRAFT: &str = "Unfinished thoughts of the other user";
 
-async fn get_post(world: &World, who: &Reader, slug: &str) -> super::Answer {
+async fn get_post(world: &ReadersApp, who: &Reader, slug: &str) -> crate::support::Answer {
     world.call(who, "/api/posts/get", &[("slug", slug)]).await
 }
 
-async fn list(world: &World, who: &Reader, page: u32) -> Value {
+async fn list(world: &ReadersApp, who: &Reader, page: u32) -> Value {
     world
         .call(who, "/api/posts/list", &[("page", &page.to_string())])
         .await
@@ -35,7 +31,7 @@ fn titles(page: &Value) -> Vec<String> {
 }
 
 /// Every value stored under this database's cache prefix.
-async fn cached_values(world: &World) -> Vec<String> {
+async fn cached_values(world: &ReadersApp) -> Vec<String> {
     world
         .redis
         .eval::<Vec<Option<String>>, _, _, _>(
@@ -55,10 +51,10 @@ async fn cached_values(world: &World) -> Vec<String> {
 
 /// Reads `read` twice after an invalidation: the first goes to the database, the second is
 /// served from Redis. Returns both answers.
-async fn uncached_then_cached<F, Fut>(world: &World, read: F) -> (String, String)
+async fn uncached_then_cached<F, Fut>(world: &ReadersApp, read: F) -> (String, String)
 where
     F: Fn() -> Fut,
-    Fut: Future<Output = super::Answer>,
+    Fut: Future<Output = crate::support::Answer>,
 {
     world.cache().invalidate().await;
     let before = world.cache().loads();
@@ -76,7 +72,7 @@ where
 
 #[tokio::test]
 async fn cached_and_uncached_reads_agree_for_every_reader_and_never_show_a_draft() {
-    let world = World::new().await;
+    let world = ReadersApp::new().await;
     let mut published = Vec::new();
     for i in 1..=12 {
         let title = format!("Published post number {i}");
@@ -167,7 +163,7 @@ async fn cached_and_uncached_reads_agree_for_every_reader_and_never_show_a_draft
 }
 
 /// Reads the post and page 1 twice, so both are cached before the write under test.
-async fn warm(world: &World, slug: &str) {
+async fn warm(world: &ReadersApp, slug: &str) {
     for _ in 0..2 {
         get_post(world, &Reader::anon(), slug).await;
         list(world, &Reader::anon(), 1).await;
@@ -184,7 +180,7 @@ async fn warm(world: &World, slug: &str) {
 
 #[tokio::test]
 async fn every_write_is_seen_on_the_next_read() {
-    let world = World::new().await;
+    let world = ReadersApp::new().await;
     let anon = Reader::anon();
     let author = &world.author;
     let slug = world
@@ -289,7 +285,7 @@ async fn every_write_is_seen_on_the_next_read() {
 
 #[tokio::test]
 async fn a_burst_of_misses_on_one_key_makes_one_database_query() {
-    let world = World::new().await;
+    let world = ReadersApp::new().await;
     let slug = world
         .write(&world.author, "Popular post", "Everyone wants this.", true)
         .await;
@@ -307,7 +303,7 @@ async fn a_burst_of_misses_on_one_key_makes_one_database_query() {
         for _ in 0..50 {
             let request = http
                 .post(world.app.url(path))
-                .header("Origin", crate::harness::PUBLIC_URL)
+                .header("Origin", crate::support::PUBLIC_URL)
                 .form(&[(field, value)]);
             let start = start.clone();
             calls.spawn(async move {
@@ -345,7 +341,7 @@ async fn a_burst_of_misses_on_one_key_makes_one_database_query() {
 #[tokio::test]
 async fn pages_render_from_postgres_while_redis_is_slow_or_down() {
     let redis = Proxy::start(addr_of(&redis_url())).await;
-    let world = World::with(Overrides {
+    let world = ReadersApp::with(Overrides {
         redis_url: Some(through(&redis_url(), redis.addr)),
         ..Default::default()
     })

@@ -14,7 +14,7 @@ use server::{config::OutboxSettings, mailer::Mailer, worker::run_worker};
 use sqlx::PgPool;
 use tokio::{sync::oneshot, task::JoinHandle, time::Instant};
 
-use crate::harness::PUBLIC_URL;
+use super::app::PUBLIC_URL;
 
 pub fn smtp_url() -> String {
     std::env::var("SMTP_URL").unwrap_or_else(|_| "smtp://127.0.0.1:1025".into())

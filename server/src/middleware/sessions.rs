@@ -105,7 +105,7 @@ async fn resolve_actor(
     // client learns at once that it must refresh.
     if let Some(token) = jwt::bearer(request.headers()) {
         let Some(claims) = context.jwt.verify(token) else {
-            return crate::routes::auth_v1::invalid_token(
+            return crate::oauth_error::invalid_token(
                 "The access token is invalid or has expired.",
             );
         };

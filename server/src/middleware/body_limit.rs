@@ -27,7 +27,7 @@ pub async fn in_error_shape(request: Request, next: Next) -> Response {
     }
     tracing::info!("refused a request body over the limit");
     if api {
-        crate::routes::auth_v1::too_large()
+        crate::oauth_error::too_large()
     } else {
         (StatusCode::PAYLOAD_TOO_LARGE, Json(AppError::TooLarge)).into_response()
     }

@@ -2,6 +2,11 @@
 //! Redis, and a client that keeps cookies and does not follow redirects.
 use std::{net::SocketAddr, time::Duration};
 
+use fred::{
+    clients::Pool,
+    interfaces::ClientLike as _,
+    prelude::{Builder, Config, ReconnectPolicy},
+};
 use leptos::config::LeptosOptions;
 use server::{config::Settings, startup::Application};
 use sqlx::{Connection, Executor, PgConnection, postgres::PgConnectOptions};
@@ -225,4 +230,23 @@ impl Drop for TestApp {
             let _ = stop.send(());
         }
     }
+}
+
+/// A Redis pool of the test's own, configured like the app's (short timeouts, one attempt).
+pub async fn redis_pool(url: &str) -> Pool {
+    let config = Config::from_url(url).expect("redis url");
+    let pool = Builder::from_config(config)
+        .with_connection_config(|c| {
+            c.connection_timeout = Duration::from_secs(2);
+            c.internal_command_timeout = Duration::from_millis(300);
+            c.max_command_attempts = 1;
+        })
+        .with_performance_config(|p| p.default_command_timeout = Duration::from_millis(300))
+        .set_policy(ReconnectPolicy::new_exponential(0, 50, 2_000, 2))
+        .build_pool(1)
+        .expect("redis pool");
+    pool.init()
+        .await
+        .expect("Redis must be running (scripts/services start)");
+    pool
 }

@@ -1,0 +1,34 @@
+// Accounts made and signed in through the real forms, the way a person does.
+import { expect, type Page } from "@playwright/test";
+
+import { latestMail, linkTo } from "./mail";
+import { hydrated } from "./page";
+
+/** A made-up address no other run has used. */
+export function uniqueEmail(tag: string): string {
+  return `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+}
+
+/** Fills and submits the sign-in form; the caller checks where it lands. */
+export async function submitSignIn(page: Page, email: string, password: string) {
+  await page.goto("/signin");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** Signs up through the form and confirms the address with the emailed link. */
+export async function signUpConfirmed(page: Page, email: string, password: string) {
+  const since = Date.now() - 1000;
+  await page.goto("/signup");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("signup-done")).toBeVisible();
+  const mail = await latestMail(email, /confirm/i, since);
+  await page.goto(linkTo(mail, "/verify"));
+  await page.getByTestId("confirm").click();
+  await expect(page).toHaveURL(/\/signin\?verified=1/);
+}
