@@ -204,39 +204,6 @@ impl BanDuration {
     }
 }
 
-/// Audit actions that admins record (the auth flows record `user.*` ones).
-pub mod actions {
-    pub const ROLE_CHANGED: &str = "admin.role_changed";
-    pub const USER_BANNED: &str = "admin.user_banned";
-    pub const USER_UNBANNED: &str = "admin.user_unbanned";
-    pub const SESSIONS_REVOKED: &str = "admin.sessions_revoked";
-    pub const VERIFICATION_RESENT: &str = "admin.verification_resent";
-    pub const OUTBOX_RETRIED: &str = "admin.outbox_retried";
-    /// By the `grant-admin` command, which has no user to act as.
-    pub const ROLE_GRANTED_CLI: &str = "admin.role_granted_cli";
-
-    /// Offered as suggestions in the audit log's action filter.
-    pub const KNOWN: &[&str] = &[
-        ROLE_CHANGED,
-        USER_BANNED,
-        USER_UNBANNED,
-        SESSIONS_REVOKED,
-        VERIFICATION_RESENT,
-        OUTBOX_RETRIED,
-        ROLE_GRANTED_CLI,
-        "user.signed_up",
-        "user.signed_in",
-        "user.signed_out",
-        "user.sign_in_failed",
-        "user.sign_in_refused_banned",
-        "user.email_verified",
-        "user.verification_resent",
-        "user.password_changed",
-        "user.sessions_revoked",
-        "token.reuse_detected",
-    ];
-}
-
 /// A keyset cursor: the sort time (in microseconds, Postgres' precision, so it round-trips
 /// exactly) and the row's id as a tie-breaker. Opaque to the browser.
 pub fn encode_cursor(at: DateTime<Utc>, id: impl std::fmt::Display) -> String {

@@ -11,6 +11,7 @@ use super::{
     state::AppState,
 };
 use crate::{
+    domain::audit::AuditAction,
     domain::{
         PostBody, PostStatus, PostTitle, Slug,
         post::{EditablePost, PAGE_SIZE, PostPage, PostSummary, PostView, RenderedPost, RowPage},
@@ -324,8 +325,14 @@ pub async fn moderate(
 ) -> Result<(), AppError> {
     let mut tx = begin_admin(state, actor).await?;
     let (changed, action) = match what {
-        Moderation::Unpublish => (posts::unpublish_any(&mut tx, id).await?, "post.unpublished"),
-        Moderation::Delete => (posts::delete_any(&mut tx, id).await?, "post.deleted"),
+        Moderation::Unpublish => (
+            posts::unpublish_any(&mut tx, id).await?,
+            AuditAction::PostUnpublished,
+        ),
+        Moderation::Delete => (
+            posts::delete_any(&mut tx, id).await?,
+            AuditAction::PostDeleted,
+        ),
     };
     let Some(changed) = changed else {
         return Err(AppError::NotFound);

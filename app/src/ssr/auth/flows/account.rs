@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::{Flow, dead_link, issue_token, signin::bad_credentials, signup::hex_of};
 use crate::{
+    domain::audit::AuditAction,
     domain::{Bio, DisplayName, EmailAddress, Password, Username, user::Account},
     error::AppError,
     ssr::{
@@ -158,7 +159,7 @@ pub async fn change_password(
     .await?;
     flow.audit(
         &mut tx,
-        "user.password_changed",
+        AuditAction::PasswordChanged,
         Some(id),
         Some(id),
         json!({}),
@@ -240,7 +241,7 @@ pub async fn request_email_change(
     .await?;
     flow.audit(
         &mut tx,
-        "user.email_change_requested",
+        AuditAction::EmailChangeRequested,
         Some(id),
         Some(id),
         json!({}),
@@ -294,7 +295,7 @@ pub async fn confirm_email_change(
     }
     flow.audit(
         &mut tx,
-        "user.email_changed",
+        AuditAction::EmailChanged,
         Some(spent.user_id),
         Some(spent.user_id),
         json!({}),
@@ -330,7 +331,7 @@ pub async fn delete_account(
         },
     )
     .await?;
-    flow.audit(&mut tx, "user.deleted", Some(id), Some(id), json!({}))
+    flow.audit(&mut tx, AuditAction::Deleted, Some(id), Some(id), json!({}))
         .await?;
     users::delete(&mut tx, id).await?;
     tx.commit().await.map_err(DbError::from)?;

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::{Flow, signin};
 use crate::{
+    domain::audit::AuditAction,
     error::AppError,
     ssr::{
         auth::{ratelimit, sessions, tokens},
@@ -99,7 +100,7 @@ pub async fn refresh_grant(flow: &Flow<'_>, refresh_token: &str) -> Result<Token
             let ended = refresh_tokens::revoke_family(&mut tx, user_id, family_id).await?;
             flow.audit(
                 &mut tx,
-                "token.reuse_detected",
+                AuditAction::TokenReuseDetected,
                 None,
                 Some(user_id),
                 json!({ "family": family_id, "revoked": ended }),
@@ -159,7 +160,7 @@ pub async fn sign_out(
     };
     flow.audit(
         &mut tx,
-        "user.signed_out",
+        AuditAction::SignedOut,
         Some(user),
         Some(user),
         json!({ "via": "api", "scope": scope, "revoked": ended }),

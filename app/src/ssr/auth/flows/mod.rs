@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::{client::ClientMeta, tokens};
 use crate::{
+    domain::audit::AuditAction,
     error::AppError,
     ssr::{
         db::{self, DbError, Tx, audit, tokens as stored, tokens::Purpose},
@@ -38,7 +39,7 @@ impl Flow<'_> {
     pub async fn audit(
         &self,
         tx: &mut Tx,
-        action: &str,
+        action: AuditAction,
         actor: Option<Uuid>,
         target: Option<Uuid>,
         details: serde_json::Value,
@@ -60,7 +61,7 @@ impl Flow<'_> {
     /// Records one audit entry in a transaction of its own (for actions with no other write).
     pub async fn audit_now(
         &self,
-        action: &str,
+        action: AuditAction,
         user: Uuid,
         details: serde_json::Value,
     ) -> Result<(), AppError> {

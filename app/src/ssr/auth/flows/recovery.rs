@@ -3,6 +3,7 @@ use serde_json::json;
 
 use super::{Flow, dead_link, requests, signup::hex_of};
 use crate::{
+    domain::audit::AuditAction,
     domain::{EmailAddress, Password},
     error::AppError,
     ssr::{
@@ -60,7 +61,7 @@ pub async fn reset(flow: &Flow<'_>, token: &str, password: String) -> Result<(),
     .await?;
     flow.audit(
         &mut tx,
-        "user.password_reset",
+        AuditAction::PasswordReset,
         Some(user.id),
         Some(user.id),
         json!({}),

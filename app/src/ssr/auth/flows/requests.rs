@@ -11,6 +11,7 @@ use sqlx::PgPool;
 
 use super::{Flow, issue_token, signup::hex_of};
 use crate::{
+    domain::audit::AuditAction,
     error::AppError,
     ssr::{
         db::{
@@ -93,11 +94,11 @@ async fn resolve(
     let action = match kind {
         RequestKind::ResetPassword => {
             queue_reset(tx, settings, user.id, &user.email).await?;
-            "user.reset_requested"
+            AuditAction::ResetRequested
         }
         RequestKind::ResendVerification if user.email_confirmed_at.is_none() => {
             super::signup::queue_verification_with(settings, tx, user.id, &user.email).await?;
-            "user.verification_resent"
+            AuditAction::VerificationResent
         }
         RequestKind::ResendVerification => return Ok(()),
     };

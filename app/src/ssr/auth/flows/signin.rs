@@ -5,6 +5,7 @@ use tower_sessions::Session;
 use super::Flow;
 use crate::{
     domain::EmailAddress,
+    domain::audit::AuditAction,
     error::AppError,
     ssr::{
         auth::{password::Verdict, ratelimit, sessions},
@@ -63,7 +64,7 @@ pub async fn authenticate(
             let target = user.map(|u| u.id);
             flow.audit(
                 &mut tx,
-                "user.sign_in_failed",
+                AuditAction::SignInFailed,
                 None,
                 target,
                 json!({ "via": via }),
@@ -76,7 +77,7 @@ pub async fn authenticate(
     if user.is_banned() {
         flow.audit(
             &mut tx,
-            "user.sign_in_refused_banned",
+            AuditAction::SignInRefusedBanned,
             None,
             Some(user.id),
             json!({ "via": via }),
@@ -101,7 +102,7 @@ pub async fn authenticate(
     users::record_sign_in(&mut tx, user.id).await?;
     flow.audit(
         &mut tx,
-        "user.signed_in",
+        AuditAction::SignedIn,
         Some(user.id),
         Some(user.id),
         json!({ "via": via }),
@@ -148,8 +149,14 @@ pub async fn sign_out(
     sessions::end(session, &flow.state.redis).await?;
     if let Some(id) = user_id {
         let mut tx = flow.auth_tx().await?;
-        flow.audit(&mut tx, "user.signed_out", Some(id), Some(id), json!({}))
-            .await?;
+        flow.audit(
+            &mut tx,
+            AuditAction::SignedOut,
+            Some(id),
+            Some(id),
+            json!({}),
+        )
+        .await?;
         tx.commit().await.map_err(DbError::from)?;
     }
     Ok(())

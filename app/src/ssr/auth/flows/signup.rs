@@ -4,6 +4,7 @@ use uuid::Uuid;
 
 use super::{Flow, dead_link, issue_token};
 use crate::{
+    domain::audit::AuditAction,
     domain::{EmailAddress, Password},
     error::AppError,
     ssr::{
@@ -38,7 +39,7 @@ pub async fn sign_up(flow: &Flow<'_>, email: &str, password: String) -> Result<(
             queue_verification(flow, &mut tx, user_id, email.as_ref()).await?;
             flow.audit(
                 &mut tx,
-                "user.signed_up",
+                AuditAction::SignedUp,
                 Some(user_id),
                 Some(user_id),
                 json!({}),
@@ -65,7 +66,7 @@ pub async fn sign_up(flow: &Flow<'_>, email: &str, password: String) -> Result<(
                 .await?;
                 flow.audit(
                     &mut tx,
-                    "user.sign_up_attempt_existing",
+                    AuditAction::SignUpAttemptExisting,
                     None,
                     Some(user.id),
                     json!({}),
@@ -98,7 +99,7 @@ async fn confirm_and_commit(
     users::confirm_email(&mut tx, user_id).await?;
     flow.audit(
         &mut tx,
-        "user.email_verified",
+        AuditAction::EmailVerified,
         Some(user_id),
         Some(user_id),
         json!({ "via": via }),
