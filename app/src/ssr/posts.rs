@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::{
     auth::{Actor, ClientMeta},
     cache::{Entry, PostCache},
-    db::{self, DbError, Tx, audit, posts},
+    db::{self, Tx, audit, posts},
     markdown,
     state::AppState,
 };
@@ -26,11 +26,6 @@ const MAX_PAGE: u32 = 10_000;
 
 fn require_user(actor: &Actor) -> Result<Uuid, AppError> {
     actor.user_id().ok_or(AppError::Unauthorized)
-}
-
-async fn commit(tx: Tx) -> Result<(), AppError> {
-    tx.commit().await.map_err(DbError::from)?;
-    Ok(())
 }
 
 fn render(post: &posts::Post) -> RenderedPost {
@@ -65,7 +60,7 @@ async fn load_page(state: &AppState, page: u32) -> Result<Option<PostPage>, AppE
     let size = i64::from(PAGE_SIZE);
     let mut tx = db::begin_as(&state.db, &Actor::Anon).await?;
     let mut rows = posts::published_page(&mut tx, size + 1, i64::from(page - 1) * size).await?;
-    commit(tx).await?;
+    db::commit(tx).await?;
     let has_next = rows.len() as i64 > size;
     rows.truncate(PAGE_SIZE as usize);
     if rows.is_empty() && page > 1 {
@@ -92,7 +87,7 @@ async fn load_page(state: &AppState, page: u32) -> Result<Option<PostPage>, AppE
 async fn load_published(state: &AppState, slug: &str) -> Result<Option<RenderedPost>, AppError> {
     let mut tx = db::begin_as(&state.db, &Actor::Anon).await?;
     let post = posts::published_by_slug(&mut tx, slug).await?;
-    commit(tx).await?;
+    db::commit(tx).await?;
     Ok(post.as_ref().map(render))
 }
 
@@ -112,7 +107,7 @@ pub async fn get(state: &AppState, actor: &Actor, slug: &str) -> Result<PostView
         (None, Some(_)) => {
             let mut tx = db::begin_as(&state.db, actor).await?;
             let post = posts::by_slug(&mut tx, slug.as_ref()).await?;
-            commit(tx).await?;
+            db::commit(tx).await?;
             post.as_ref().map(render).ok_or(AppError::NotFound)?
         }
     };
@@ -147,7 +142,7 @@ pub async fn mine(state: &AppState, actor: &Actor, page: u32) -> Result<RowPage,
     row_page(page, async |limit, offset| {
         let mut tx = db::begin_as(&state.db, actor).await?;
         let rows = posts::own_page(&mut tx, limit, offset).await?;
-        commit(tx).await?;
+        db::commit(tx).await?;
         Ok(rows)
     })
     .await
@@ -163,7 +158,7 @@ pub async fn editable(
     let slug = Slug::parse(slug).map_err(|_| AppError::NotFound)?;
     let mut tx = db::begin_as(&state.db, actor).await?;
     let post = posts::by_slug(&mut tx, slug.as_ref()).await?;
-    commit(tx).await?;
+    db::commit(tx).await?;
     let post = post.ok_or(AppError::NotFound)?;
     if post.author_id != id {
         return Err(AppError::Forbidden);
@@ -208,7 +203,7 @@ pub async fn create(
         status,
     };
     let (_, slug) = posts::insert(&mut tx, &new, &Slug::from_title(&title)).await?;
-    commit(tx).await?;
+    db::commit(tx).await?;
     if status == PostStatus::Published {
         PostCache::of(state).invalidate().await;
     }
@@ -235,7 +230,7 @@ async fn settle(
     let Some(changed) = changed else {
         return Err(refusal(tx, id).await);
     };
-    commit(tx).await?;
+    db::commit(tx).await?;
     if was_public || changed.status() == PostStatus::Published {
         PostCache::of(state).invalidate().await;
     }
@@ -301,7 +296,7 @@ pub async fn moderation_list(
     row_page(page, async |limit, offset| {
         let mut tx = begin_admin(state, actor).await?;
         let rows = posts::all_page(&mut tx, limit, offset).await?;
-        commit(tx).await?;
+        db::commit(tx).await?;
         Ok(rows)
     })
     .await
@@ -353,7 +348,7 @@ pub async fn moderate(
         },
     )
     .await?;
-    commit(tx).await?;
+    db::commit(tx).await?;
     PostCache::of(state).invalidate().await;
     Ok(())
 }

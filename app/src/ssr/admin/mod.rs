@@ -39,7 +39,7 @@ pub async fn begin_admin(state: &AppState, actor: &Actor) -> Result<AdminTx, App
 
 impl AdminTx {
     pub async fn commit(self) -> Result<(), AppError> {
-        self.tx.commit().await.map_err(DbError::from)?;
+        db::commit(self.tx).await?;
         Ok(())
     }
 }
@@ -66,7 +66,7 @@ async fn find_viewer(state: &AppState, actor: &Actor) -> Viewer {
     let admin = async {
         let mut tx = db::begin_as(&state.db, actor).await?;
         let admin = queries::is_admin(&mut tx).await?;
-        tx.commit().await?;
+        db::commit(tx).await?;
         Ok::<_, DbError>(admin)
     }
     .await

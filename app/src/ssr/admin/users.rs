@@ -25,7 +25,7 @@ use crate::{
             flows::{Flow, api, recovered, signup::queue_verification},
             ratelimit, sessions,
         },
-        db::{DbError, admin as queries, admin::AuditFilter, admin::UserSearch},
+        db::{self, admin as queries, admin::AuditFilter, admin::UserSearch},
     },
 };
 
@@ -228,6 +228,6 @@ pub async fn resend_verification(
         json!({}),
     )
     .await?;
-    tx.commit().await.map_err(DbError::from)?;
+    db::commit(tx).await?;
     Ok(())
 }

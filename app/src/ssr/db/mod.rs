@@ -48,6 +48,12 @@ pub async fn begin_as(pool: &PgPool, actor: &Actor) -> Result<Tx, DbError> {
     Ok(tx)
 }
 
+/// Commits `tx`; the one way every caller ends a transaction, so a commit failure is sorted
+/// like any other database error.
+pub async fn commit(tx: Tx) -> Result<(), DbError> {
+    Ok(tx.commit().await?)
+}
+
 /// A connection from the pool and its BEGIN. The time it took is `db_begin_duration_seconds`
 /// (by `kind`: `request`, or the service role): it grows when the pool runs dry, the first
 /// sign that Postgres connections, not the app, are the limit.

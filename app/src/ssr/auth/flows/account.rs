@@ -28,7 +28,7 @@ pub async fn require_live_user(flow: &Flow<'_>, actor: &Actor) -> Result<Uuid, A
     let id = require_user(actor)?;
     if actor.token_family().is_some() {
         let tx = db::begin_as(&flow.state.db, actor).await?;
-        tx.commit().await.map_err(DbError::from)?;
+        db::commit(tx).await?;
     }
     Ok(id)
 }
@@ -42,10 +42,10 @@ pub async fn load(flow: &Flow<'_>, actor: &Actor) -> Result<Account, AppError> {
         .await
         .map_err(DbError::from)?;
     let profile = profiles::get(&mut tx, id).await?;
-    tx.commit().await.map_err(DbError::from)?;
+    db::commit(tx).await?;
     let mut auth = flow.auth_tx().await?;
     let user = users::find_by_id(&mut auth, id).await?;
-    auth.commit().await.map_err(DbError::from)?;
+    db::commit(auth).await?;
     match (profile, user) {
         (Some(p), Some(u)) if role != "anon" => Ok(Account {
             id,
@@ -82,7 +82,7 @@ pub async fn update_profile(
         }
         Err(e) => return Err(e.into()),
     }
-    tx.commit().await.map_err(DbError::from)?;
+    db::commit(tx).await?;
     // The author's name is on every post page and list page they appear on.
     PostCache::of(flow.state).invalidate().await;
     Ok(())
@@ -165,7 +165,7 @@ pub async fn change_password(
         json!({}),
     )
     .await?;
-    tx.commit().await.map_err(DbError::from)?;
+    db::commit(tx).await?;
     let redis = &flow.state.redis;
     let current_id = session.id().map(|i| i.to_string());
     sessions::revoke_all(redis, id, current_id.as_deref()).await?;
@@ -247,7 +247,7 @@ pub async fn request_email_change(
         json!({}),
     )
     .await?;
-    tx.commit().await.map_err(DbError::from)?;
+    db::commit(tx).await?;
     Ok(())
 }
 
@@ -301,7 +301,7 @@ pub async fn confirm_email_change(
         json!({}),
     )
     .await?;
-    tx.commit().await.map_err(DbError::from)?;
+    db::commit(tx).await?;
     Ok(())
 }
 
@@ -334,7 +334,7 @@ pub async fn delete_account(
     flow.audit(&mut tx, AuditAction::Deleted, Some(id), Some(id), json!({}))
         .await?;
     users::delete(&mut tx, id).await?;
-    tx.commit().await.map_err(DbError::from)?;
+    db::commit(tx).await?;
     // Their posts went with the account (ON DELETE CASCADE).
     PostCache::of(flow.state).invalidate().await;
     sessions::revoke_all(&flow.state.redis, id, None).await?;

@@ -68,7 +68,7 @@ impl Flow<'_> {
         let mut tx = self.auth_tx().await?;
         self.audit(&mut tx, action, Some(user), Some(user), details)
             .await?;
-        tx.commit().await.map_err(DbError::from)?;
+        db::commit(tx).await?;
         Ok(())
     }
 

@@ -9,8 +9,7 @@ use crate::{
     ssr::{
         auth::{ratelimit, sessions, tokens},
         db::{
-            DbError, account_requests::RequestKind, outbox, tokens as stored, tokens::Purpose,
-            users,
+            self, account_requests::RequestKind, outbox, tokens as stored, tokens::Purpose, users,
         },
     },
 };
@@ -67,7 +66,7 @@ pub async fn reset(flow: &Flow<'_>, token: &str, password: String) -> Result<(),
         json!({}),
     )
     .await?;
-    tx.commit().await.map_err(DbError::from)?;
+    db::commit(tx).await?;
     sessions::revoke_all(&flow.state.redis, user.id, None).await?;
     Ok(())
 }

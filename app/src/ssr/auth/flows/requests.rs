@@ -36,7 +36,7 @@ pub async fn queue(flow: &Flow<'_>, kind: RequestKind, email: &str) -> Result<()
         flow.client.user_agent.as_deref(),
     )
     .await?;
-    tx.commit().await.map_err(DbError::from)?;
+    db::commit(tx).await?;
     Ok(())
 }
 
@@ -75,7 +75,7 @@ pub async fn process_due(
             }
         }
     }
-    tx.commit().await?;
+    db::commit(tx).await?;
     Ok(taken.len())
 }
 

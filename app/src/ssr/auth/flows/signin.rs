@@ -9,7 +9,7 @@ use crate::{
     error::AppError,
     ssr::{
         auth::{password::Verdict, ratelimit, sessions},
-        db::{DbError, Tx, users},
+        db::{self, Tx, users},
     },
 };
 
@@ -70,7 +70,7 @@ pub async fn authenticate(
                 json!({ "via": via }),
             )
             .await?;
-            tx.commit().await.map_err(DbError::from)?;
+            db::commit(tx).await?;
             return Err(bad_credentials());
         }
     };
@@ -83,7 +83,7 @@ pub async fn authenticate(
             json!({ "via": via }),
         )
         .await?;
-        tx.commit().await.map_err(DbError::from)?;
+        db::commit(tx).await?;
         return Err(AppError::invalid(
             "email",
             "This account is suspended. Contact support if you think this is a mistake.",
@@ -127,7 +127,7 @@ pub async fn sign_in(
     password: &str,
 ) -> Result<uuid::Uuid, AppError> {
     let (user, tx) = authenticate(flow, email, password, "browser").await?;
-    tx.commit().await.map_err(DbError::from)?;
+    db::commit(tx).await?;
     sessions::establish(
         session,
         &flow.state.redis,
@@ -157,7 +157,7 @@ pub async fn sign_out(
             json!({}),
         )
         .await?;
-        tx.commit().await.map_err(DbError::from)?;
+        db::commit(tx).await?;
     }
     Ok(())
 }

@@ -10,8 +10,8 @@ use crate::{
     ssr::{
         auth::{ratelimit, tokens},
         db::{
-            DbError, Tx, account_requests::RequestKind, outbox, tokens as stored, tokens::Purpose,
-            users,
+            self, DbError, Tx, account_requests::RequestKind, outbox, tokens as stored,
+            tokens::Purpose, users,
         },
         settings::AuthSettings,
     },
@@ -75,7 +75,7 @@ pub async fn sign_up(flow: &Flow<'_>, email: &str, password: String) -> Result<(
             }
         }
     }
-    tx.commit().await.map_err(crate::ssr::db::DbError::from)?;
+    db::commit(tx).await?;
     Ok(())
 }
 
@@ -105,7 +105,7 @@ async fn confirm_and_commit(
         json!({ "via": via }),
     )
     .await?;
-    tx.commit().await.map_err(crate::ssr::db::DbError::from)?;
+    db::commit(tx).await?;
     Ok(())
 }
 
@@ -143,7 +143,7 @@ pub async fn verify_with_code(flow: &Flow<'_>, email: &str, code: &str) -> Resul
     let given = tokens::hash_code(&tokens::code_salt(&pending.token_hash), code);
     if !tokens::same_digest(expected, &given) {
         stored::wrong_code(&mut tx, pending.id).await?;
-        tx.commit().await.map_err(crate::ssr::db::DbError::from)?;
+        db::commit(tx).await?;
         return Err(wrong());
     }
     stored::spend_by_id(&mut tx, pending.id).await?;
