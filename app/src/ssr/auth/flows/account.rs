@@ -11,7 +11,13 @@ use crate::{
     ssr::{
         auth::{Actor, password::Verdict, ratelimit, sessions, tokens},
         cache::PostCache,
-        db::{self, DbError, outbox, profiles, tokens as stored, tokens::Purpose, users},
+        db::{
+            self, DbError,
+            outbox::{self, payload},
+            profiles, tokens as stored,
+            tokens::Purpose,
+            users,
+        },
     },
 };
 
@@ -149,12 +155,11 @@ pub async fn change_password(
     super::recovered(&mut tx, id).await?;
     outbox::enqueue(
         &mut tx,
-        &outbox::OutboxEmail {
-            kind: outbox::EmailKind::PasswordChanged,
-            recipient: user.email.clone(),
-            payload: json!({}),
-            idempotency_key: format!("password-changed:{id}:{}", uuid::Uuid::new_v4()),
-        },
+        &outbox::OutboxEmail::new(
+            &user.email,
+            format!("password-changed:{id}:{}", uuid::Uuid::new_v4()),
+            &payload::PasswordChanged {},
+        ),
     )
     .await?;
     flow.audit(
@@ -217,26 +222,26 @@ pub async fn request_email_change(
     let key = hex_of(&minted.token_hash);
     outbox::enqueue(
         &mut tx,
-        &outbox::OutboxEmail {
-            kind: outbox::EmailKind::ChangeEmailConfirm,
-            recipient: new_email.to_string(),
-            payload: json!({
-                "link": flow.link("/confirm-email", &minted.token),
-                "code": minted.code,
-                "new_email": new_email.as_ref(),
-            }),
-            idempotency_key: format!("change-email:{key}"),
-        },
+        &outbox::OutboxEmail::new(
+            new_email.to_string(),
+            format!("change-email:{key}"),
+            &payload::ChangeEmailConfirm {
+                link: flow.link("/confirm-email", &minted.token),
+                code: Some(minted.code),
+                new_email: new_email.to_string(),
+            },
+        ),
     )
     .await?;
     outbox::enqueue(
         &mut tx,
-        &outbox::OutboxEmail {
-            kind: outbox::EmailKind::ChangeEmailNotice,
-            recipient: user.email.clone(),
-            payload: json!({ "new_email": new_email.as_ref() }),
-            idempotency_key: format!("change-email-notice:{key}"),
-        },
+        &outbox::OutboxEmail::new(
+            &user.email,
+            format!("change-email-notice:{key}"),
+            &payload::ChangeEmailNotice {
+                new_email: new_email.to_string(),
+            },
+        ),
     )
     .await?;
     flow.audit(
@@ -323,12 +328,11 @@ pub async fn delete_account(
         })?;
     outbox::enqueue(
         &mut tx,
-        &outbox::OutboxEmail {
-            kind: outbox::EmailKind::AccountDeleted,
-            recipient: user.email.clone(),
-            payload: json!({}),
-            idempotency_key: format!("account-deleted:{id}"),
-        },
+        &outbox::OutboxEmail::new(
+            &user.email,
+            format!("account-deleted:{id}"),
+            &payload::AccountDeleted {},
+        ),
     )
     .await?;
     flow.audit(&mut tx, AuditAction::Deleted, Some(id), Some(id), json!({}))

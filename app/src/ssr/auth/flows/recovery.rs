@@ -9,7 +9,12 @@ use crate::{
     ssr::{
         auth::{ratelimit, sessions, tokens},
         db::{
-            self, account_requests::RequestKind, outbox, tokens as stored, tokens::Purpose, users,
+            self,
+            account_requests::RequestKind,
+            outbox::{self, payload},
+            tokens as stored,
+            tokens::Purpose,
+            users,
         },
     },
 };
@@ -50,12 +55,11 @@ pub async fn reset(flow: &Flow<'_>, token: &str, password: String) -> Result<(),
     super::recovered(&mut tx, user.id).await?;
     outbox::enqueue(
         &mut tx,
-        &outbox::OutboxEmail {
-            kind: outbox::EmailKind::PasswordChanged,
-            recipient: user.email.clone(),
-            payload: json!({}),
-            idempotency_key: format!("password-changed:reset:{}", hex_of(&token_hash)),
-        },
+        &outbox::OutboxEmail::new(
+            &user.email,
+            format!("password-changed:reset:{}", hex_of(&token_hash)),
+            &payload::PasswordChanged {},
+        ),
     )
     .await?;
     flow.audit(

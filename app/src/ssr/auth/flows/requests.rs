@@ -17,7 +17,8 @@ use crate::{
         db::{
             self, DbError, ServiceRole, Tx,
             account_requests::{self, AccountRequest, RequestKind},
-            audit, outbox,
+            audit,
+            outbox::{self, payload},
             tokens::Purpose,
             users,
         },
@@ -127,15 +128,14 @@ async fn queue_reset(
     let minted = issue_token(tx, user_id, Purpose::ResetPassword, None, ttl).await?;
     outbox::enqueue(
         tx,
-        &outbox::OutboxEmail {
-            kind: outbox::EmailKind::ResetPassword,
-            recipient: email.to_owned(),
-            payload: json!({
-                "link": format!("{}/reset?token={}", settings.public_url, minted.token),
-                "expires_in_minutes": ttl.as_secs() / 60,
-            }),
-            idempotency_key: format!("reset:{}", hex_of(&minted.token_hash)),
-        },
+        &outbox::OutboxEmail::new(
+            email,
+            format!("reset:{}", hex_of(&minted.token_hash)),
+            &payload::ResetPassword {
+                link: format!("{}/reset?token={}", settings.public_url, minted.token),
+                expires_in_minutes: (ttl.as_secs() / 60) as u32,
+            },
+        ),
     )
     .await
 }

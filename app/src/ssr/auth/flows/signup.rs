@@ -10,8 +10,12 @@ use crate::{
     ssr::{
         auth::{ratelimit, tokens},
         db::{
-            self, DbError, Tx, account_requests::RequestKind, outbox, tokens as stored,
-            tokens::Purpose, users,
+            self, DbError, Tx,
+            account_requests::RequestKind,
+            outbox::{self, payload},
+            tokens as stored,
+            tokens::Purpose,
+            users,
         },
         settings::AuthSettings,
     },
@@ -53,15 +57,14 @@ pub async fn sign_up(flow: &Flow<'_>, email: &str, password: String) -> Result<(
                 let hour = chrono::Utc::now().timestamp() / 3600;
                 outbox::enqueue(
                     &mut tx,
-                    &outbox::OutboxEmail {
-                        kind: outbox::EmailKind::SignupAttempt,
-                        recipient: user.email.clone(),
-                        payload: json!({
-                            "signin_link": format!("{}/signin", flow.settings().public_url),
-                            "forgot_link": format!("{}/forgot", flow.settings().public_url),
-                        }),
-                        idempotency_key: format!("signup-attempt:{}:{hour}", user.id),
-                    },
+                    &outbox::OutboxEmail::new(
+                        &user.email,
+                        format!("signup-attempt:{}:{hour}", user.id),
+                        &payload::SignupAttempt {
+                            signin_link: format!("{}/signin", flow.settings().public_url),
+                            forgot_link: format!("{}/forgot", flow.settings().public_url),
+                        },
+                    ),
                 )
                 .await?;
                 flow.audit(
@@ -184,16 +187,15 @@ pub(crate) async fn queue_verification_with(
     let minted = issue_token(tx, user_id, Purpose::VerifyEmail, None, ttl).await?;
     outbox::enqueue(
         tx,
-        &outbox::OutboxEmail {
-            kind: outbox::EmailKind::VerifyEmail,
-            recipient: email.to_string(),
-            payload: json!({
-                "link": format!("{}/verify?token={}", settings.public_url, minted.token),
-                "code": minted.code,
-                "expires_in_hours": ttl.as_secs() / 3600,
-            }),
-            idempotency_key: format!("verify:{}", hex_of(&minted.token_hash)),
-        },
+        &outbox::OutboxEmail::new(
+            email.to_string(),
+            format!("verify:{}", hex_of(&minted.token_hash)),
+            &payload::VerifyEmail {
+                link: format!("{}/verify?token={}", settings.public_url, minted.token),
+                code: Some(minted.code),
+                expires_in_hours: (ttl.as_secs() / 3600) as u32,
+            },
+        ),
     )
     .await
 }
