@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use super::role::Role;
 use super::session::SessionInfo;
 
 /// Rows per page on every admin list.
@@ -116,32 +117,6 @@ pub struct OutboxPage {
     pub next: Option<String>,
     pub pending: i64,
     pub dead: i64,
-}
-
-/// A profile role an admin can give.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    User,
-    Admin,
-}
-
-impl Role {
-    pub fn parse(s: &str) -> Result<Self, &'static str> {
-        match s.trim() {
-            "user" => Ok(Self::User),
-            "admin" => Ok(Self::Admin),
-            _ => Err("Choose user or admin."),
-        }
-    }
-
-    /// The value of `profiles.role`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::User => "user",
-            Self::Admin => "admin",
-        }
-    }
 }
 
 /// How long a ban lasts. "Permanent" is a hundred years: `banned_until` stays a plain

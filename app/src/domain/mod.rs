@@ -7,6 +7,7 @@ pub mod password;
 pub mod post;
 pub mod profile;
 pub mod redirect;
+pub mod role;
 pub mod session;
 pub mod user;
 

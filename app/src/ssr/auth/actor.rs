@@ -3,6 +3,8 @@
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::domain::role::RequestRole;
+
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum Actor {
     #[default]
@@ -40,10 +42,10 @@ impl Actor {
     /// profile (see `auth.effective_role`), so a stale session cannot keep a revoked privilege.
     pub fn claims(&self) -> serde_json::Value {
         match self {
-            Self::Anon => json!({ "role": "anon" }),
+            Self::Anon => json!({ "role": RequestRole::Anon.as_str() }),
             Self::User { id, session_id, .. } => json!({
                 "sub": id,
-                "role": "authenticated",
+                "role": RequestRole::Authenticated.as_str(),
                 "session_id": session_id,
             }),
         }

@@ -6,7 +6,10 @@ use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::{DbError, Tx};
-use crate::domain::admin::{AuditEntry, OutboxItem, OutboxView, Role, UserSummary};
+use crate::domain::{
+    admin::{AuditEntry, OutboxItem, OutboxView, Role, UserSummary},
+    role::RequestRole,
+};
 
 /// The role this transaction really runs as (`anon`, `authenticated` or `admin`), as the
 /// database decided it from the profile in `begin_as`.
@@ -17,7 +20,7 @@ pub async fn current_role(tx: &mut Tx) -> Result<String, DbError> {
 }
 
 pub async fn is_admin(tx: &mut Tx) -> Result<bool, DbError> {
-    Ok(current_role(tx).await? == "admin")
+    Ok(RequestRole::parse(&current_role(tx).await?) == Some(RequestRole::Admin))
 }
 
 #[derive(sqlx::FromRow)]

@@ -5,8 +5,8 @@ use uuid::Uuid;
 
 use super::{Flow, dead_link, issue_token, signin::bad_credentials, signup::hex_of};
 use crate::{
-    domain::audit::AuditAction,
     domain::{Bio, DisplayName, EmailAddress, Password, Username, user::Account},
+    domain::{audit::AuditAction, role::RequestRole},
     error::AppError,
     ssr::{
         auth::{Actor, password::Verdict, ratelimit, sessions, tokens},
@@ -43,17 +43,14 @@ pub async fn require_live_user(flow: &Flow<'_>, actor: &Actor) -> Result<Uuid, A
 pub async fn load(flow: &Flow<'_>, actor: &Actor) -> Result<Account, AppError> {
     let id = require_user(actor)?;
     let mut tx = db::begin_as(&flow.state.db, actor).await?;
-    let role: String = sqlx::query_scalar("select current_user::text")
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(DbError::from)?;
+    let role = db::admin::current_role(&mut tx).await?;
     let profile = profiles::get(&mut tx, id).await?;
     db::commit(tx).await?;
     let mut auth = flow.auth_tx().await?;
     let user = users::find_by_id(&mut auth, id).await?;
     db::commit(auth).await?;
     match (profile, user) {
-        (Some(p), Some(u)) if role != "anon" => Ok(Account {
+        (Some(p), Some(u)) if RequestRole::parse(&role) != Some(RequestRole::Anon) => Ok(Account {
             id,
             email: u.email,
             username: p.username,
