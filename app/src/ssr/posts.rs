@@ -24,10 +24,6 @@ const EXCERPT_CHARS: usize = 240;
 /// Pages beyond this are refused (offsets that large only cost the database).
 const MAX_PAGE: u32 = 10_000;
 
-fn require_user(actor: &Actor) -> Result<Uuid, AppError> {
-    actor.user_id().ok_or(AppError::Unauthorized)
-}
-
 fn render(post: &posts::Post) -> RenderedPost {
     RenderedPost {
         id: post.id,
@@ -138,7 +134,7 @@ where
 
 /// Page `page` of the signed-in user's posts, drafts included, newest change first.
 pub async fn mine(state: &AppState, actor: &Actor, page: u32) -> Result<RowPage, AppError> {
-    require_user(actor)?;
+    actor.require_user()?;
     row_page(page, async |limit, offset| {
         let mut tx = db::begin_as(&state.db, actor).await?;
         let rows = posts::own_page(&mut tx, limit, offset).await?;
@@ -154,7 +150,7 @@ pub async fn editable(
     actor: &Actor,
     slug: &str,
 ) -> Result<EditablePost, AppError> {
-    let id = require_user(actor)?;
+    let id = actor.require_user()?;
     let slug = Slug::parse(slug).map_err(|_| AppError::NotFound)?;
     let mut tx = db::begin_as(&state.db, actor).await?;
     let post = posts::by_slug(&mut tx, slug.as_ref()).await?;
@@ -193,7 +189,7 @@ pub async fn create(
     body: &str,
     status: PostStatus,
 ) -> Result<Slug, AppError> {
-    let author_id = require_user(actor)?;
+    let author_id = actor.require_user()?;
     let (title, body) = parse(title, body)?;
     let mut tx = db::begin_as(&state.db, actor).await?;
     let new = posts::NewPost {
@@ -245,7 +241,7 @@ pub async fn update(
     title: &str,
     body: &str,
 ) -> Result<Slug, AppError> {
-    require_user(actor)?;
+    actor.require_user()?;
     let (title, body) = parse(title, body)?;
     let mut tx = db::begin_as(&state.db, actor).await?;
     let changed = posts::update_content(&mut tx, id, &title, &body).await?;
@@ -260,7 +256,7 @@ pub async fn set_status(
     id: Uuid,
     status: PostStatus,
 ) -> Result<Slug, AppError> {
-    require_user(actor)?;
+    actor.require_user()?;
     let mut tx = db::begin_as(&state.db, actor).await?;
     let changed = posts::set_status(&mut tx, id, status).await?;
     // Unpublishing makes a public post private: always invalidate.
@@ -270,7 +266,7 @@ pub async fn set_status(
 
 #[tracing::instrument(name = "posts.delete", skip_all, fields(user_id = ?actor.user_id(), post_id = %id))]
 pub async fn delete(state: &AppState, actor: &Actor, id: Uuid) -> Result<(), AppError> {
-    require_user(actor)?;
+    actor.require_user()?;
     let mut tx = db::begin_as(&state.db, actor).await?;
     let changed = posts::delete(&mut tx, id).await?;
     settle(state, tx, id, changed, false).await?;
@@ -279,9 +275,9 @@ pub async fn delete(state: &AppState, actor: &Actor, id: Uuid) -> Result<(), App
 
 /// Opens a transaction as the actor and checks the database made it `admin`.
 async fn begin_admin(state: &AppState, actor: &Actor) -> Result<Tx, AppError> {
-    require_user(actor)?;
+    actor.require_user()?;
     let mut tx = db::begin_as(&state.db, actor).await?;
-    if !posts::is_admin(&mut tx).await? {
+    if !db::is_admin(&mut tx).await? {
         return Err(AppError::Forbidden);
     }
     Ok(tx)

@@ -3,7 +3,7 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::domain::role::RequestRole;
+use crate::{domain::role::RequestRole, error::AppError};
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum Actor {
@@ -27,6 +27,11 @@ impl Actor {
             Self::Anon => None,
             Self::User { id, .. } => Some(*id),
         }
+    }
+
+    /// The user this request acts for, or 401.
+    pub fn require_user(&self) -> Result<Uuid, AppError> {
+        self.user_id().ok_or(AppError::Unauthorized)
     }
 
     /// The sign-in an API client's access token belongs to; `None` for browsers and anon.

@@ -6,10 +6,7 @@ use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::{DbError, Tx};
-use crate::domain::{
-    admin::{AuditEntry, OutboxItem, OutboxView, Role, UserSummary},
-    role::RequestRole,
-};
+use crate::domain::admin::{AuditEntry, OutboxItem, OutboxView, Role, UserSummary};
 
 /// The role this transaction really runs as (`anon`, `authenticated` or `admin`), as the
 /// database decided it from the profile in `begin_as`.
@@ -17,10 +14,6 @@ pub async fn current_role(tx: &mut Tx) -> Result<String, DbError> {
     Ok(sqlx::query_scalar("select current_user::text")
         .fetch_one(&mut **tx)
         .await?)
-}
-
-pub async fn is_admin(tx: &mut Tx) -> Result<bool, DbError> {
-    Ok(RequestRole::parse(&current_role(tx).await?) == Some(RequestRole::Admin))
 }
 
 #[derive(sqlx::FromRow)]

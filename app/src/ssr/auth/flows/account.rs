@@ -3,7 +3,7 @@ use serde_json::json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{Flow, dead_link, issue_token, signin::bad_credentials, signup::hex_of};
+use super::{Flow, dead_link, issue_token, signin::bad_credentials};
 use crate::{
     domain::{Bio, DisplayName, EmailAddress, Password, Username, user::Account},
     domain::{audit::AuditAction, role::RequestRole},
@@ -21,17 +21,12 @@ use crate::{
     },
 };
 
-/// The user this request acts for, or 401.
-pub fn require_user(actor: &Actor) -> Result<Uuid, AppError> {
-    actor.user_id().ok_or(AppError::Unauthorized)
-}
-
-/// [`require_user`], and for an API client's access token a check that its sign-in is still
+/// [`Actor::require_user`], and for an API client's access token a check that its sign-in is still
 /// live (the `begin_as` statement, see `db::begin_as`). For actions that otherwise reach no
 /// user data through `begin_as` (the session list lives in Redis), so a token whose sign-in
 /// ended gets nothing there either. Browser sessions need no check: Redis ends them.
 pub async fn require_live_user(flow: &Flow<'_>, actor: &Actor) -> Result<Uuid, AppError> {
-    let id = require_user(actor)?;
+    let id = actor.require_user()?;
     if actor.token_family().is_some() {
         let tx = db::begin_as(&flow.state.db, actor).await?;
         db::commit(tx).await?;
@@ -41,7 +36,7 @@ pub async fn require_live_user(flow: &Flow<'_>, actor: &Actor) -> Result<Uuid, A
 
 /// The account page's data: the profile read as the user (RLS), the email as auth_service.
 pub async fn load(flow: &Flow<'_>, actor: &Actor) -> Result<Account, AppError> {
-    let id = require_user(actor)?;
+    let id = actor.require_user()?;
     let mut tx = db::begin_as(&flow.state.db, actor).await?;
     let role = db::admin::current_role(&mut tx).await?;
     let profile = profiles::get(&mut tx, id).await?;
@@ -71,7 +66,7 @@ pub async fn update_profile(
     display_name: &str,
     bio: &str,
 ) -> Result<(), AppError> {
-    let id = require_user(actor)?;
+    let id = actor.require_user()?;
     let username = Username::parse(username).map_err(|m| AppError::invalid("username", m))?;
     let display_name =
         DisplayName::parse(display_name).map_err(|m| AppError::invalid("display_name", m))?;
@@ -140,7 +135,7 @@ pub async fn change_password(
     current: &str,
     new: String,
 ) -> Result<(), AppError> {
-    let id = require_user(actor)?;
+    let id = actor.require_user()?;
     let mut tx = flow.auth_tx().await?;
     let user = confirm_password(flow, &mut tx, id, current).await?;
     let new = Password::parse(new, &[user.email.as_str()])
@@ -184,7 +179,7 @@ pub async fn request_email_change(
     new_email: &str,
     password: &str,
 ) -> Result<(), AppError> {
-    let id = require_user(actor)?;
+    let id = actor.require_user()?;
     let new_email =
         EmailAddress::parse(new_email).map_err(|m| AppError::invalid("new_email", m))?;
     let mut tx = flow.auth_tx().await?;
@@ -216,7 +211,7 @@ pub async fn request_email_change(
         ttl,
     )
     .await?;
-    let key = hex_of(&minted.token_hash);
+    let key = tokens::hex(&minted.token_hash);
     outbox::enqueue(
         &mut tx,
         &outbox::OutboxEmail::new(
@@ -268,7 +263,7 @@ pub async fn confirm_email_change(
     actor: &Actor,
     token: &str,
 ) -> Result<(), AppError> {
-    let id = require_user(actor)?;
+    let id = actor.require_user()?;
     let token_hash = tokens::hash_token(token);
     let mut tx = flow.auth_tx().await?;
     let owner = stored::owner_of(&mut tx, Purpose::ChangeEmail, &token_hash)
@@ -315,7 +310,7 @@ pub async fn delete_account(
     session: &Session,
     password: &str,
 ) -> Result<(), AppError> {
-    let id = require_user(actor)?;
+    let id = actor.require_user()?;
     let mut tx = flow.auth_tx().await?;
     let user = confirm_password(flow, &mut tx, id, password)
         .await

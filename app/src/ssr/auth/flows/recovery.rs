@@ -1,7 +1,7 @@
 //! Forgotten password: ask for a link, then set a new password with it.
 use serde_json::json;
 
-use super::{Flow, dead_link, requests, signup::hex_of};
+use super::{Flow, dead_link, requests};
 use crate::{
     domain::audit::AuditAction,
     domain::{EmailAddress, Password},
@@ -57,7 +57,7 @@ pub async fn reset(flow: &Flow<'_>, token: &str, password: String) -> Result<(),
         &mut tx,
         &outbox::OutboxEmail::new(
             &user.email,
-            format!("password-changed:reset:{}", hex_of(&token_hash)),
+            format!("password-changed:reset:{}", tokens::hex(&token_hash)),
             &payload::PasswordChanged {},
         ),
     )

@@ -9,7 +9,7 @@
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::{Flow, issue_token, signup::hex_of};
+use super::{Flow, issue_token};
 use crate::{
     domain::audit::AuditAction,
     error::AppError,
@@ -130,7 +130,10 @@ async fn queue_reset(
         tx,
         &outbox::OutboxEmail::new(
             email,
-            format!("reset:{}", hex_of(&minted.token_hash)),
+            format!(
+                "reset:{}",
+                crate::ssr::auth::tokens::hex(&minted.token_hash)
+            ),
             &payload::ResetPassword {
                 link: format!("{}/reset?token={}", settings.public_url, minted.token),
                 expires_in_minutes: (ttl.as_secs() / 60) as u32,

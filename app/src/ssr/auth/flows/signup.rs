@@ -189,7 +189,7 @@ pub(crate) async fn queue_verification_with(
         tx,
         &outbox::OutboxEmail::new(
             email.to_string(),
-            format!("verify:{}", hex_of(&minted.token_hash)),
+            format!("verify:{}", tokens::hex(&minted.token_hash)),
             &payload::VerifyEmail {
                 link: format!("{}/verify?token={}", settings.public_url, minted.token),
                 code: Some(minted.code),
@@ -198,8 +198,4 @@ pub(crate) async fn queue_verification_with(
         ),
     )
     .await
-}
-
-pub(super) fn hex_of(bytes: &[u8]) -> String {
-    tokens::code_salt(bytes)
 }
