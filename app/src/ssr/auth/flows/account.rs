@@ -1,5 +1,4 @@
 //! The signed-in user's own account: profile, password, email, sessions, deletion.
-use serde_json::json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -154,14 +153,8 @@ pub async fn change_password(
         ),
     )
     .await?;
-    flow.audit(
-        &mut tx,
-        AuditAction::PasswordChanged,
-        Some(id),
-        Some(id),
-        json!({}),
-    )
-    .await?;
+    flow.audit_own(&mut tx, AuditAction::PasswordChanged, id)
+        .await?;
     db::commit(tx).await?;
     let redis = &flow.state.redis;
     let current_id = session.id().map(|i| i.to_string());
@@ -236,14 +229,8 @@ pub async fn request_email_change(
         ),
     )
     .await?;
-    flow.audit(
-        &mut tx,
-        AuditAction::EmailChangeRequested,
-        Some(id),
-        Some(id),
-        json!({}),
-    )
-    .await?;
+    flow.audit_own(&mut tx, AuditAction::EmailChangeRequested, id)
+        .await?;
     db::commit(tx).await?;
     Ok(())
 }
@@ -290,14 +277,8 @@ pub async fn confirm_email_change(
         }
         Err(e) => return Err(e.into()),
     }
-    flow.audit(
-        &mut tx,
-        AuditAction::EmailChanged,
-        Some(spent.user_id),
-        Some(spent.user_id),
-        json!({}),
-    )
-    .await?;
+    flow.audit_own(&mut tx, AuditAction::EmailChanged, spent.user_id)
+        .await?;
     db::commit(tx).await?;
     Ok(())
 }
@@ -327,8 +308,7 @@ pub async fn delete_account(
         ),
     )
     .await?;
-    flow.audit(&mut tx, AuditAction::Deleted, Some(id), Some(id), json!({}))
-        .await?;
+    flow.audit_own(&mut tx, AuditAction::Deleted, id).await?;
     users::delete(&mut tx, id).await?;
     db::commit(tx).await?;
     // Their posts went with the account (ON DELETE CASCADE).

@@ -58,6 +58,17 @@ impl Flow<'_> {
         .await
     }
 
+    /// Records that `user` acted on their own account, with no details.
+    pub async fn audit_own(
+        &self,
+        tx: &mut Tx,
+        action: AuditAction,
+        user: Uuid,
+    ) -> Result<(), DbError> {
+        self.audit(tx, action, Some(user), Some(user), serde_json::json!({}))
+            .await
+    }
+
     /// Records one audit entry in a transaction of its own (for actions with no other write).
     pub async fn audit_now(
         &self,

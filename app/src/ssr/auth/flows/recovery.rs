@@ -1,5 +1,4 @@
 //! Forgotten password: ask for a link, then set a new password with it.
-use serde_json::json;
 
 use super::{Flow, dead_link, requests};
 use crate::{
@@ -62,14 +61,8 @@ pub async fn reset(flow: &Flow<'_>, token: &str, password: String) -> Result<(),
         ),
     )
     .await?;
-    flow.audit(
-        &mut tx,
-        AuditAction::PasswordReset,
-        Some(user.id),
-        Some(user.id),
-        json!({}),
-    )
-    .await?;
+    flow.audit_own(&mut tx, AuditAction::PasswordReset, user.id)
+        .await?;
     db::commit(tx).await?;
     sessions::revoke_all(&flow.state.redis, user.id, None).await?;
     Ok(())

@@ -149,14 +149,7 @@ pub async fn sign_out(
     sessions::end(session, &flow.state.redis).await?;
     if let Some(id) = user_id {
         let mut tx = flow.auth_tx().await?;
-        flow.audit(
-            &mut tx,
-            AuditAction::SignedOut,
-            Some(id),
-            Some(id),
-            json!({}),
-        )
-        .await?;
+        flow.audit_own(&mut tx, AuditAction::SignedOut, id).await?;
         db::commit(tx).await?;
     }
     Ok(())

@@ -41,14 +41,8 @@ pub async fn sign_up(flow: &Flow<'_>, email: &str, password: String) -> Result<(
     match users::insert(&mut tx, email.as_ref(), &hash).await? {
         Some(user_id) => {
             queue_verification(flow, &mut tx, user_id, email.as_ref()).await?;
-            flow.audit(
-                &mut tx,
-                AuditAction::SignedUp,
-                Some(user_id),
-                Some(user_id),
-                json!({}),
-            )
-            .await?;
+            flow.audit_own(&mut tx, AuditAction::SignedUp, user_id)
+                .await?;
         }
         None => {
             let existing = users::find_by_email(&mut tx, email.as_ref()).await?;
