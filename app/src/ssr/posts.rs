@@ -11,9 +11,9 @@ use super::{
     state::AppState,
 };
 use crate::{
-    domain::audit::AuditAction,
     domain::{
         PostBody, PostStatus, PostTitle, Slug,
+        audit::AuditAction,
         post::{EditablePost, PAGE_SIZE, PostPage, PostSummary, PostView, RenderedPost, RowPage},
     },
     error::AppError,

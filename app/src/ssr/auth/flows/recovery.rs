@@ -2,8 +2,7 @@
 
 use super::{Flow, dead_link, requests};
 use crate::{
-    domain::audit::AuditAction,
-    domain::{EmailAddress, Password},
+    domain::{EmailAddress, Password, audit::AuditAction},
     error::AppError,
     ssr::{
         auth::{ratelimit, sessions, tokens},

@@ -4,8 +4,7 @@ use uuid::Uuid;
 
 use super::{Flow, dead_link, issue_token};
 use crate::{
-    domain::audit::AuditAction,
-    domain::{EmailAddress, Password},
+    domain::{EmailAddress, Password, audit::AuditAction},
     error::AppError,
     ssr::{
         auth::{ratelimit, tokens},
