@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
+use app::domain::audit::AuditAction;
 use app::ssr::{
     auth::{Actor, password::Hasher},
     db::{self, DbError, ServiceRole, audit, users},
@@ -192,7 +193,7 @@ pub async fn grant_admin(pool: &PgPool, email: &str, via: &str) -> Result<Grant,
         &audit::Entry {
             actor_id: None,
             target_id: Some(user_id),
-            action: app::domain::admin::actions::ROLE_GRANTED_CLI,
+            action: AuditAction::RoleGrantedCli,
             ip: None,
             user_agent: None,
             details: json!({ "via": via, "from": role, "to": "admin", "os_user": os_user }),
@@ -374,7 +375,7 @@ async fn ensure_user(
         &audit::Entry {
             actor_id: Some(id),
             target_id: Some(id),
-            action: "user.signed_up",
+            action: AuditAction::SignedUp,
             ip: None,
             user_agent: None,
             details: json!({ "via": "seed-dev" }),

@@ -84,7 +84,10 @@ pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
 #[server(endpoint = "account/revoke")]
 pub async fn revoke_sessions(which: String) -> Result<(), AppError> {
     serve(async |ctx| {
-        use crate::ssr::auth::{flows::api, sessions};
+        use crate::{
+            domain::audit::AuditAction,
+            ssr::auth::{flows::api, sessions},
+        };
         let id = account::require_live_user(&ctx.flow(), &ctx.actor).await?;
         let session = ctx.session().await?;
         let redis = &ctx.state.redis;
@@ -108,7 +111,7 @@ pub async fn revoke_sessions(which: String) -> Result<(), AppError> {
         }
         ctx.flow()
             .audit_now(
-                "user.sessions_revoked",
+                AuditAction::SessionsRevoked,
                 id,
                 serde_json::json!({ "which": which }),
             )

@@ -19,7 +19,7 @@ pub async fn check_database() -> Result<DatabaseStatus, AppError> {
     serve(async |ctx| {
         let mut tx = db::begin_as(&ctx.state.db, &ctx.actor).await?;
         let status = db::status::read(&mut tx).await?;
-        tx.commit().await.map_err(db::DbError::from)?;
+        db::commit(tx).await?;
         Ok(status)
     })
     .await

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use super::role::Role;
 use super::session::SessionInfo;
 
 /// Rows per page on every admin list.
@@ -118,32 +119,6 @@ pub struct OutboxPage {
     pub dead: i64,
 }
 
-/// A profile role an admin can give.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    User,
-    Admin,
-}
-
-impl Role {
-    pub fn parse(s: &str) -> Result<Self, &'static str> {
-        match s.trim() {
-            "user" => Ok(Self::User),
-            "admin" => Ok(Self::Admin),
-            _ => Err("Choose user or admin."),
-        }
-    }
-
-    /// The value of `profiles.role`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::User => "user",
-            Self::Admin => "admin",
-        }
-    }
-}
-
 /// How long a ban lasts. "Permanent" is a hundred years: `banned_until` stays a plain
 /// timestamp and unbanning works the same for every ban.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,39 +177,6 @@ impl BanDuration {
             Self::Permanent => 36_525 * DAY,
         }
     }
-}
-
-/// Audit actions that admins record (the auth flows record `user.*` ones).
-pub mod actions {
-    pub const ROLE_CHANGED: &str = "admin.role_changed";
-    pub const USER_BANNED: &str = "admin.user_banned";
-    pub const USER_UNBANNED: &str = "admin.user_unbanned";
-    pub const SESSIONS_REVOKED: &str = "admin.sessions_revoked";
-    pub const VERIFICATION_RESENT: &str = "admin.verification_resent";
-    pub const OUTBOX_RETRIED: &str = "admin.outbox_retried";
-    /// By the `grant-admin` command, which has no user to act as.
-    pub const ROLE_GRANTED_CLI: &str = "admin.role_granted_cli";
-
-    /// Offered as suggestions in the audit log's action filter.
-    pub const KNOWN: &[&str] = &[
-        ROLE_CHANGED,
-        USER_BANNED,
-        USER_UNBANNED,
-        SESSIONS_REVOKED,
-        VERIFICATION_RESENT,
-        OUTBOX_RETRIED,
-        ROLE_GRANTED_CLI,
-        "user.signed_up",
-        "user.signed_in",
-        "user.signed_out",
-        "user.sign_in_failed",
-        "user.sign_in_refused_banned",
-        "user.email_verified",
-        "user.verification_resent",
-        "user.password_changed",
-        "user.sessions_revoked",
-        "token.reuse_detected",
-    ];
 }
 
 /// A keyset cursor: the sort time (in microseconds, Postgres' precision, so it round-trips

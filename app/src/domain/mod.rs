@@ -1,11 +1,13 @@
 //! Parse-don't-validate types shared by the browser and the server: a form checks its input
 //! with the same code the server trusts.
 pub mod admin;
+pub mod audit;
 pub mod email;
 pub mod password;
 pub mod post;
 pub mod profile;
 pub mod redirect;
+pub mod role;
 pub mod session;
 pub mod user;
 

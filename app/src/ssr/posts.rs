@@ -6,13 +6,14 @@ use uuid::Uuid;
 use super::{
     auth::{Actor, ClientMeta},
     cache::{Entry, PostCache},
-    db::{self, DbError, Tx, audit, posts},
+    db::{self, Tx, audit, posts},
     markdown,
     state::AppState,
 };
 use crate::{
     domain::{
         PostBody, PostStatus, PostTitle, Slug,
+        audit::AuditAction,
         post::{EditablePost, PAGE_SIZE, PostPage, PostSummary, PostView, RenderedPost, RowPage},
     },
     error::AppError,
@@ -22,15 +23,6 @@ use crate::{
 const EXCERPT_CHARS: usize = 240;
 /// Pages beyond this are refused (offsets that large only cost the database).
 const MAX_PAGE: u32 = 10_000;
-
-fn require_user(actor: &Actor) -> Result<Uuid, AppError> {
-    actor.user_id().ok_or(AppError::Unauthorized)
-}
-
-async fn commit(tx: Tx) -> Result<(), AppError> {
-    tx.commit().await.map_err(DbError::from)?;
-    Ok(())
-}
 
 fn render(post: &posts::Post) -> RenderedPost {
     RenderedPost {
@@ -64,7 +56,7 @@ async fn load_page(state: &AppState, page: u32) -> Result<Option<PostPage>, AppE
     let size = i64::from(PAGE_SIZE);
     let mut tx = db::begin_as(&state.db, &Actor::Anon).await?;
     let mut rows = posts::published_page(&mut tx, size + 1, i64::from(page - 1) * size).await?;
-    commit(tx).await?;
+    db::commit(tx).await?;
     let has_next = rows.len() as i64 > size;
     rows.truncate(PAGE_SIZE as usize);
     if rows.is_empty() && page > 1 {
@@ -91,7 +83,7 @@ async fn load_page(state: &AppState, page: u32) -> Result<Option<PostPage>, AppE
 async fn load_published(state: &AppState, slug: &str) -> Result<Option<RenderedPost>, AppError> {
     let mut tx = db::begin_as(&state.db, &Actor::Anon).await?;
     let post = posts::published_by_slug(&mut tx, slug).await?;
-    commit(tx).await?;
+    db::commit(tx).await?;
     Ok(post.as_ref().map(render))
 }
 
@@ -111,7 +103,7 @@ pub async fn get(state: &AppState, actor: &Actor, slug: &str) -> Result<PostView
         (None, Some(_)) => {
             let mut tx = db::begin_as(&state.db, actor).await?;
             let post = posts::by_slug(&mut tx, slug.as_ref()).await?;
-            commit(tx).await?;
+            db::commit(tx).await?;
             post.as_ref().map(render).ok_or(AppError::NotFound)?
         }
     };
@@ -142,11 +134,11 @@ where
 
 /// Page `page` of the signed-in user's posts, drafts included, newest change first.
 pub async fn mine(state: &AppState, actor: &Actor, page: u32) -> Result<RowPage, AppError> {
-    require_user(actor)?;
+    actor.require_user()?;
     row_page(page, async |limit, offset| {
         let mut tx = db::begin_as(&state.db, actor).await?;
         let rows = posts::own_page(&mut tx, limit, offset).await?;
-        commit(tx).await?;
+        db::commit(tx).await?;
         Ok(rows)
     })
     .await
@@ -158,11 +150,11 @@ pub async fn editable(
     actor: &Actor,
     slug: &str,
 ) -> Result<EditablePost, AppError> {
-    let id = require_user(actor)?;
+    let id = actor.require_user()?;
     let slug = Slug::parse(slug).map_err(|_| AppError::NotFound)?;
     let mut tx = db::begin_as(&state.db, actor).await?;
     let post = posts::by_slug(&mut tx, slug.as_ref()).await?;
-    commit(tx).await?;
+    db::commit(tx).await?;
     let post = post.ok_or(AppError::NotFound)?;
     if post.author_id != id {
         return Err(AppError::Forbidden);
@@ -197,7 +189,7 @@ pub async fn create(
     body: &str,
     status: PostStatus,
 ) -> Result<Slug, AppError> {
-    let author_id = require_user(actor)?;
+    let author_id = actor.require_user()?;
     let (title, body) = parse(title, body)?;
     let mut tx = db::begin_as(&state.db, actor).await?;
     let new = posts::NewPost {
@@ -207,7 +199,7 @@ pub async fn create(
         status,
     };
     let (_, slug) = posts::insert(&mut tx, &new, &Slug::from_title(&title)).await?;
-    commit(tx).await?;
+    db::commit(tx).await?;
     if status == PostStatus::Published {
         PostCache::of(state).invalidate().await;
     }
@@ -234,7 +226,7 @@ async fn settle(
     let Some(changed) = changed else {
         return Err(refusal(tx, id).await);
     };
-    commit(tx).await?;
+    db::commit(tx).await?;
     if was_public || changed.status() == PostStatus::Published {
         PostCache::of(state).invalidate().await;
     }
@@ -249,7 +241,7 @@ pub async fn update(
     title: &str,
     body: &str,
 ) -> Result<Slug, AppError> {
-    require_user(actor)?;
+    actor.require_user()?;
     let (title, body) = parse(title, body)?;
     let mut tx = db::begin_as(&state.db, actor).await?;
     let changed = posts::update_content(&mut tx, id, &title, &body).await?;
@@ -264,7 +256,7 @@ pub async fn set_status(
     id: Uuid,
     status: PostStatus,
 ) -> Result<Slug, AppError> {
-    require_user(actor)?;
+    actor.require_user()?;
     let mut tx = db::begin_as(&state.db, actor).await?;
     let changed = posts::set_status(&mut tx, id, status).await?;
     // Unpublishing makes a public post private: always invalidate.
@@ -274,7 +266,7 @@ pub async fn set_status(
 
 #[tracing::instrument(name = "posts.delete", skip_all, fields(user_id = ?actor.user_id(), post_id = %id))]
 pub async fn delete(state: &AppState, actor: &Actor, id: Uuid) -> Result<(), AppError> {
-    require_user(actor)?;
+    actor.require_user()?;
     let mut tx = db::begin_as(&state.db, actor).await?;
     let changed = posts::delete(&mut tx, id).await?;
     settle(state, tx, id, changed, false).await?;
@@ -283,9 +275,9 @@ pub async fn delete(state: &AppState, actor: &Actor, id: Uuid) -> Result<(), App
 
 /// Opens a transaction as the actor and checks the database made it `admin`.
 async fn begin_admin(state: &AppState, actor: &Actor) -> Result<Tx, AppError> {
-    require_user(actor)?;
+    actor.require_user()?;
     let mut tx = db::begin_as(&state.db, actor).await?;
-    if !posts::is_admin(&mut tx).await? {
+    if !db::is_admin(&mut tx).await? {
         return Err(AppError::Forbidden);
     }
     Ok(tx)
@@ -300,7 +292,7 @@ pub async fn moderation_list(
     row_page(page, async |limit, offset| {
         let mut tx = begin_admin(state, actor).await?;
         let rows = posts::all_page(&mut tx, limit, offset).await?;
-        commit(tx).await?;
+        db::commit(tx).await?;
         Ok(rows)
     })
     .await
@@ -324,8 +316,14 @@ pub async fn moderate(
 ) -> Result<(), AppError> {
     let mut tx = begin_admin(state, actor).await?;
     let (changed, action) = match what {
-        Moderation::Unpublish => (posts::unpublish_any(&mut tx, id).await?, "post.unpublished"),
-        Moderation::Delete => (posts::delete_any(&mut tx, id).await?, "post.deleted"),
+        Moderation::Unpublish => (
+            posts::unpublish_any(&mut tx, id).await?,
+            AuditAction::PostUnpublished,
+        ),
+        Moderation::Delete => (
+            posts::delete_any(&mut tx, id).await?,
+            AuditAction::PostDeleted,
+        ),
     };
     let Some(changed) = changed else {
         return Err(AppError::NotFound);
@@ -346,7 +344,7 @@ pub async fn moderate(
         },
     )
     .await?;
-    commit(tx).await?;
+    db::commit(tx).await?;
     PostCache::of(state).invalidate().await;
     Ok(())
 }

@@ -271,3 +271,30 @@ async fn set_config_is_transaction_scoped() {
         "after a dropped failure"
     );
 }
+
+/// The app's names for request roles are the database's: each actor's transaction parses to
+/// the role `begin_as` should give it, and `db::is_admin` agrees.
+#[tokio::test]
+async fn request_roles_parse_to_the_role_begin_as_gives_each_actor() {
+    use app::{
+        domain::role::RequestRole,
+        ssr::{auth::Actor, db},
+    };
+    let app = TestApp::spawn().await;
+    let (root, carol) = root_carol_and_a_draft_by_dave(&app.pool).await;
+    ban(&app.pool, root, carol).await;
+    let alice = sign_up(&app.pool, "alice@example.com").await;
+    for (actor, expected) in [
+        (Actor::Anon, RequestRole::Anon),
+        (user(alice), RequestRole::Authenticated),
+        (user(root), RequestRole::Admin),
+        (user(carol), RequestRole::Anon),
+    ] {
+        let mut tx = begin_as(&app.pool, &actor).await.unwrap();
+        let role = db::admin::current_role(&mut tx).await.unwrap();
+        assert_eq!(RequestRole::parse(&role), Some(expected), "{actor:?}");
+        let admin = db::is_admin(&mut tx).await.unwrap();
+        assert_eq!(admin, expected == RequestRole::Admin, "{actor:?}");
+        tx.rollback().await.unwrap();
+    }
+}

@@ -8,7 +8,7 @@ use leptos_router::{
 };
 
 use super::{AuditTable, ForAdmins, load_error, query_string};
-use crate::{api::admin::audit_log, domain::admin::actions};
+use crate::{api::admin::audit_log, domain::audit::AuditAction};
 
 const FILTERS: [&str; 5] = ["actor", "target", "action", "from", "until"];
 
@@ -34,7 +34,7 @@ pub fn AdminAuditPage() -> impl IntoView {
                 <label>"From" <input name="from" type="datetime-local" value=move || param("from") /></label>
                 <label>"Until" <input name="until" type="datetime-local" value=move || param("until") /></label>
                 <datalist id="audit-actions">
-                    {actions::KNOWN.iter().map(|a| view! { <option value=*a></option> }).collect_view()}
+                    {AuditAction::ALL.iter().map(|a| view! { <option value=a.as_str()></option> }).collect_view()}
                 </datalist>
                 <div class="row">
                     <button class="button" type="submit">"Filter"</button>

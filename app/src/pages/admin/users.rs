@@ -13,7 +13,7 @@ use crate::{
         BanUser, ResendUserVerification, SetUserRole, SignOutUser, UnbanUser, get_user, list_users,
     },
     components::forms::{FormError, Notice, action_error},
-    domain::admin::{BanDuration, UserDetail, UserPage, UserSummary},
+    domain::admin::{BanDuration, Role, UserDetail, UserPage, UserSummary},
     error::AppError,
 };
 
@@ -236,7 +236,7 @@ fn ActionsCard(user: UserSummary, is_self: bool, actions: Actions) -> impl IntoV
     let unban_error = action_error(actions.unban);
     let sign_out_error = action_error(actions.sign_out);
     let resend_error = action_error(actions.resend);
-    let is_admin = user.role == "admin";
+    let is_admin = user.role == Role::Admin.as_str();
     view! {
         <section class="card" aria-labelledby="actions-h">
             <h2 id="actions-h">"Actions"</h2>
@@ -248,8 +248,8 @@ fn ActionsCard(user: UserSummary, is_self: bool, actions: Actions) -> impl IntoV
                     <input type="hidden" name="id" value=id.to_string() />
                     <label for="role">"Role"</label>
                     <select id="role" name="role">
-                        <option value="user" selected=!is_admin>"user"</option>
-                        <option value="admin" selected=is_admin>"admin"</option>
+                        <option value=Role::User.as_str() selected=!is_admin>{Role::User.as_str()}</option>
+                        <option value=Role::Admin.as_str() selected=is_admin>{Role::Admin.as_str()}</option>
                     </select>
                     <button class="button button--secondary" type="submit">"Change role"</button>
                 </ActionForm>

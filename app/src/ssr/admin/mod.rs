@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{
     auth::Actor,
-    db::{self, DbError, Tx, admin as queries},
+    db::{self, DbError, Tx},
     state::AppState,
 };
 use crate::{api::auth::Viewer, error::AppError};
@@ -31,7 +31,7 @@ pub async fn begin_admin(state: &AppState, actor: &Actor) -> Result<AdminTx, App
         return Err(AppError::Forbidden);
     };
     let mut tx = db::begin_as(&state.db, actor).await?;
-    if !queries::is_admin(&mut tx).await? {
+    if !db::is_admin(&mut tx).await? {
         return Err(AppError::Forbidden);
     }
     Ok(AdminTx { tx, admin })
@@ -39,7 +39,7 @@ pub async fn begin_admin(state: &AppState, actor: &Actor) -> Result<AdminTx, App
 
 impl AdminTx {
     pub async fn commit(self) -> Result<(), AppError> {
-        self.tx.commit().await.map_err(DbError::from)?;
+        db::commit(self.tx).await?;
         Ok(())
     }
 }
@@ -65,8 +65,8 @@ async fn find_viewer(state: &AppState, actor: &Actor) -> Viewer {
     }
     let admin = async {
         let mut tx = db::begin_as(&state.db, actor).await?;
-        let admin = queries::is_admin(&mut tx).await?;
-        tx.commit().await?;
+        let admin = db::is_admin(&mut tx).await?;
+        db::commit(tx).await?;
         Ok::<_, DbError>(admin)
     }
     .await

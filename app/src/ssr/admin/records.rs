@@ -5,7 +5,10 @@ use serde_json::json;
 
 use super::{begin_admin, cursor, page_limit, paginate};
 use crate::{
-    domain::admin::{AuditPage, OutboxPage, OutboxView, actions, encode_cursor},
+    domain::{
+        admin::{AuditPage, OutboxPage, OutboxView, encode_cursor},
+        audit::AuditAction,
+    },
     error::AppError,
     ssr::{
         auth::{Actor, flows::Flow},
@@ -119,7 +122,7 @@ pub async fn retry(flow: &Flow<'_>, actor: &Actor, id: i64) -> Result<(), AppErr
     };
     flow.audit(
         &mut a.tx,
-        actions::OUTBOX_RETRIED,
+        AuditAction::OutboxRetried,
         Some(a.admin),
         None,
         json!({ "outbox_id": id, "kind": kind }),

@@ -14,7 +14,10 @@ use uuid::Uuid;
 
 use super::{AdminTx, begin_admin, cursor, page_limit, paginate};
 use crate::{
-    domain::admin::{BanDuration, Role, UserDetail, UserPage, actions, encode_cursor},
+    domain::{
+        admin::{BanDuration, Role, UserDetail, UserPage, encode_cursor},
+        audit::AuditAction,
+    },
     error::AppError,
     ssr::{
         auth::{
@@ -22,7 +25,7 @@ use crate::{
             flows::{Flow, api, recovered, signup::queue_verification},
             ratelimit, sessions,
         },
-        db::{DbError, admin as queries, admin::AuditFilter, admin::UserSearch},
+        db::{self, admin as queries, admin::AuditFilter, admin::UserSearch},
     },
 };
 
@@ -106,7 +109,7 @@ pub async fn set_role(
     recovered(&mut a.tx, target).await?;
     flow.audit(
         &mut a.tx,
-        actions::ROLE_CHANGED,
+        AuditAction::RoleChanged,
         Some(a.admin),
         Some(target),
         json!({ "from": before, "to": role.as_str() }),
@@ -133,7 +136,7 @@ pub async fn ban(
     recovered(&mut a.tx, target).await?;
     flow.audit(
         &mut a.tx,
-        actions::USER_BANNED,
+        AuditAction::UserBanned,
         Some(a.admin),
         Some(target),
         json!({ "duration": duration.as_str(), "until": until }),
@@ -152,7 +155,7 @@ pub async fn unban(flow: &Flow<'_>, actor: &Actor, target: Uuid) -> Result<(), A
     }
     flow.audit(
         &mut a.tx,
-        actions::USER_UNBANNED,
+        AuditAction::UserUnbanned,
         Some(a.admin),
         Some(target),
         json!({}),
@@ -176,7 +179,7 @@ pub async fn sign_out_everywhere(
     let ended = api::sign_out_everywhere(flow, target, None).await?;
     flow.audit(
         &mut a.tx,
-        actions::SESSIONS_REVOKED,
+        AuditAction::AdminSessionsRevoked,
         Some(a.admin),
         Some(target),
         json!({ "sessions": ended }),
@@ -219,12 +222,12 @@ pub async fn resend_verification(
     queue_verification(flow, &mut tx, target, &user.email).await?;
     flow.audit(
         &mut tx,
-        actions::VERIFICATION_RESENT,
+        AuditAction::AdminVerificationResent,
         Some(admin),
         Some(target),
         json!({}),
     )
     .await?;
-    tx.commit().await.map_err(DbError::from)?;
+    db::commit(tx).await?;
     Ok(())
 }

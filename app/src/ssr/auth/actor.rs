@@ -3,6 +3,8 @@
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::{domain::role::RequestRole, error::AppError};
+
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum Actor {
     #[default]
@@ -27,6 +29,11 @@ impl Actor {
         }
     }
 
+    /// The user this request acts for, or 401.
+    pub fn require_user(&self) -> Result<Uuid, AppError> {
+        self.user_id().ok_or(AppError::Unauthorized)
+    }
+
     /// The sign-in an API client's access token belongs to; `None` for browsers and anon.
     pub fn token_family(&self) -> Option<Uuid> {
         match self {
@@ -40,10 +47,10 @@ impl Actor {
     /// profile (see `auth.effective_role`), so a stale session cannot keep a revoked privilege.
     pub fn claims(&self) -> serde_json::Value {
         match self {
-            Self::Anon => json!({ "role": "anon" }),
+            Self::Anon => json!({ "role": RequestRole::Anon.as_str() }),
             Self::User { id, session_id, .. } => json!({
                 "sub": id,
-                "role": "authenticated",
+                "role": RequestRole::Authenticated.as_str(),
                 "session_id": session_id,
             }),
         }

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
+use crate::domain::role::RequestRole;
+
 /// The audience of every access token, as Supabase names it.
 pub const AUDIENCE: &str = "authenticated";
 
@@ -85,7 +87,7 @@ impl JwtKeys {
             iss: self.issuer.clone(),
             iat: now,
             exp: now + self.access_ttl.as_secs(),
-            role: "authenticated".into(),
+            role: RequestRole::Authenticated.as_str().into(),
             email: email.into(),
             session_id,
         };

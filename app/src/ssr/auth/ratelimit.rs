@@ -151,7 +151,7 @@ pub const SIGN_IN_KNOWN_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
 
 fn hashed(key: &str) -> String {
     let digest = Sha256::digest(key.trim().to_lowercase().as_bytes());
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    super::tokens::hex(&digest[..16])
 }
 
 fn key(name: &str, key: &str) -> String {

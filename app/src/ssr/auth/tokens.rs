@@ -35,20 +35,20 @@ pub fn hash_token(token: &str) -> Vec<u8> {
 }
 
 fn token_hash_hex(token: &str) -> String {
-    hex_lower(&hash_token(token))
+    hex(&hash_token(token))
 }
 
 /// Codes are short, so each is hashed with its token's hash as salt: the same code on two
 /// tokens hashes differently.
 pub fn hash_code(salt: &str, code: &str) -> String {
-    hex_lower(&Sha256::digest(
+    hex(&Sha256::digest(
         format!("{salt}:{}", code.trim()).as_bytes(),
     ))
 }
 
 /// The salt of a stored token's code, from the stored token hash.
 pub fn code_salt(token_hash: &[u8]) -> String {
-    hex_lower(token_hash)
+    hex(token_hash)
 }
 
 /// Compares two hex digests in constant time.
@@ -60,7 +60,8 @@ pub fn same_digest(a: &str, b: &str) -> bool {
             == 0
 }
 
-fn hex_lower(bytes: &[u8]) -> String {
+/// Lower-case hex, the one spelling of bytes in keys, digests and salts.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

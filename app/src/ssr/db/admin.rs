@@ -16,10 +16,6 @@ pub async fn current_role(tx: &mut Tx) -> Result<String, DbError> {
         .await?)
 }
 
-pub async fn is_admin(tx: &mut Tx) -> Result<bool, DbError> {
-    Ok(current_role(tx).await? == "admin")
-}
-
 #[derive(sqlx::FromRow)]
 struct UserRow {
     id: Uuid,

@@ -4,11 +4,12 @@ use std::net::IpAddr;
 use uuid::Uuid;
 
 use super::{DbError, Tx};
+use crate::domain::audit::AuditAction;
 
 pub struct Entry<'a> {
     pub actor_id: Option<Uuid>,
     pub target_id: Option<Uuid>,
-    pub action: &'a str,
+    pub action: AuditAction,
     pub ip: Option<IpAddr>,
     pub user_agent: Option<&'a str>,
     pub details: serde_json::Value,
@@ -21,7 +22,7 @@ pub async fn record(tx: &mut Tx, entry: &Entry<'_>) -> Result<(), DbError> {
     )
     .bind(entry.actor_id)
     .bind(entry.target_id)
-    .bind(entry.action)
+    .bind(entry.action.as_str())
     .bind(entry.ip.map(|ip| ip.to_string()))
     .bind(entry.user_agent)
     .bind(&entry.details)

@@ -48,6 +48,20 @@ pub async fn begin_as(pool: &PgPool, actor: &Actor) -> Result<Tx, DbError> {
     Ok(tx)
 }
 
+/// Whether this transaction runs as `admin`, as the database derived it from the profile in
+/// [`begin_as`] (`auth.is_admin()`, the same test the policies use).
+pub async fn is_admin(tx: &mut Tx) -> Result<bool, DbError> {
+    Ok(sqlx::query_scalar("select auth.is_admin()")
+        .fetch_one(&mut **tx)
+        .await?)
+}
+
+/// Commits `tx`; the one way every caller ends a transaction, so a commit failure is sorted
+/// like any other database error.
+pub async fn commit(tx: Tx) -> Result<(), DbError> {
+    Ok(tx.commit().await?)
+}
+
 /// A connection from the pool and its BEGIN. The time it took is `db_begin_duration_seconds`
 /// (by `kind`: `request`, or the service role): it grows when the pool runs dry, the first
 /// sign that Postgres connections, not the app, are the limit.

@@ -140,7 +140,9 @@ pub trait Payload: Serialize + DeserializeOwned {
     const KIND: EmailKind;
 }
 
-/// One email to queue.
+/// One email to queue. Build it with [`OutboxEmail::new`] from a [`payload`] type, so a kind
+/// and its fields cannot disagree; the fields stay public only so tests can queue a malformed
+/// row on purpose.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OutboxEmail {
     pub kind: EmailKind,

@@ -293,10 +293,3 @@ pub async fn visible(tx: &mut Tx, id: Uuid) -> Result<bool, DbError> {
             .await?,
     )
 }
-
-/// Whether this transaction runs as `admin` (what the database derived from the profile).
-pub async fn is_admin(tx: &mut Tx) -> Result<bool, DbError> {
-    Ok(sqlx::query_scalar("select auth.is_admin()")
-        .fetch_one(&mut **tx)
-        .await?)
-}

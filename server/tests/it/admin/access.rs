@@ -189,7 +189,7 @@ async fn the_database_refuses_admin_queries_for_a_normal_user() {
         &app::ssr::db::audit::Entry {
             actor_id: Some(user.id),
             target_id: Some(victim.id),
-            action: "admin.user_banned",
+            action: app::domain::audit::AuditAction::UserBanned,
             ip: None,
             user_agent: None,
             details: serde_json::json!({}),

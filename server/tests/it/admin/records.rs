@@ -1,7 +1,10 @@
 //! The audit log page's filters and pages, and the outbox: pending and dead rows without
 //! their payloads, and reviving a dead one.
 use app::{
-    domain::admin::{AuditPage, OutboxPage},
+    domain::{
+        admin::{AuditPage, OutboxPage},
+        audit::AuditAction,
+    },
     error::AppError,
     ssr::db::{ServiceRole, begin_service, outbox},
 };
@@ -130,6 +133,18 @@ async fn the_audit_log_filters_by_actor_target_action_and_time_newest_first() {
     assert_eq!(page.status, 200);
     assert!(page.body.contains(r#"data-action="admin.user_banned""#));
     assert!(!page.body.contains(r#"data-action="admin.user_unbanned""#));
+}
+
+#[tokio::test]
+async fn the_audit_filter_offers_every_action_any_writer_records() {
+    let w = World::new().await;
+    let admin = w.admin("boss").await;
+    let page = admin.browser.get("/admin/audit").await;
+    assert_eq!(page.status, 200);
+    for action in AuditAction::ALL {
+        let option = format!(r#"<option value="{}""#, action.as_str());
+        assert!(page.body.contains(&option), "{option} is not offered");
+    }
 }
 
 #[tokio::test]

@@ -418,7 +418,7 @@ async fn admins_moderate_any_post_and_everyone_else_is_refused() {
             .is_none()
     );
     assert!(posts::delete(&mut tx, id).await.unwrap().is_none());
-    assert!(!posts::is_admin(&mut tx).await.unwrap());
+    assert!(!db::is_admin(&mut tx).await.unwrap());
     tx.commit().await.unwrap();
     assert_eq!(
         world

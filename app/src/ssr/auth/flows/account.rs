@@ -1,52 +1,50 @@
 //! The signed-in user's own account: profile, password, email, sessions, deletion.
-use serde_json::json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{Flow, dead_link, issue_token, signin::bad_credentials, signup::hex_of};
+use super::{Flow, dead_link, issue_token, signin::bad_credentials};
 use crate::{
     domain::{Bio, DisplayName, EmailAddress, Password, Username, user::Account},
+    domain::{audit::AuditAction, role::RequestRole},
     error::AppError,
     ssr::{
         auth::{Actor, password::Verdict, ratelimit, sessions, tokens},
         cache::PostCache,
-        db::{self, DbError, outbox, profiles, tokens as stored, tokens::Purpose, users},
+        db::{
+            self, DbError,
+            outbox::{self, payload},
+            profiles, tokens as stored,
+            tokens::Purpose,
+            users,
+        },
     },
 };
 
-/// The user this request acts for, or 401.
-pub fn require_user(actor: &Actor) -> Result<Uuid, AppError> {
-    actor.user_id().ok_or(AppError::Unauthorized)
-}
-
-/// [`require_user`], and for an API client's access token a check that its sign-in is still
+/// [`Actor::require_user`], and for an API client's access token a check that its sign-in is still
 /// live (the `begin_as` statement, see `db::begin_as`). For actions that otherwise reach no
 /// user data through `begin_as` (the session list lives in Redis), so a token whose sign-in
 /// ended gets nothing there either. Browser sessions need no check: Redis ends them.
 pub async fn require_live_user(flow: &Flow<'_>, actor: &Actor) -> Result<Uuid, AppError> {
-    let id = require_user(actor)?;
+    let id = actor.require_user()?;
     if actor.token_family().is_some() {
         let tx = db::begin_as(&flow.state.db, actor).await?;
-        tx.commit().await.map_err(DbError::from)?;
+        db::commit(tx).await?;
     }
     Ok(id)
 }
 
 /// The account page's data: the profile read as the user (RLS), the email as auth_service.
 pub async fn load(flow: &Flow<'_>, actor: &Actor) -> Result<Account, AppError> {
-    let id = require_user(actor)?;
+    let id = actor.require_user()?;
     let mut tx = db::begin_as(&flow.state.db, actor).await?;
-    let role: String = sqlx::query_scalar("select current_user::text")
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(DbError::from)?;
+    let role = db::admin::current_role(&mut tx).await?;
     let profile = profiles::get(&mut tx, id).await?;
-    tx.commit().await.map_err(DbError::from)?;
+    db::commit(tx).await?;
     let mut auth = flow.auth_tx().await?;
     let user = users::find_by_id(&mut auth, id).await?;
-    auth.commit().await.map_err(DbError::from)?;
+    db::commit(auth).await?;
     match (profile, user) {
-        (Some(p), Some(u)) if role != "anon" => Ok(Account {
+        (Some(p), Some(u)) if RequestRole::parse(&role) != Some(RequestRole::Anon) => Ok(Account {
             id,
             email: u.email,
             username: p.username,
@@ -67,7 +65,7 @@ pub async fn update_profile(
     display_name: &str,
     bio: &str,
 ) -> Result<(), AppError> {
-    let id = require_user(actor)?;
+    let id = actor.require_user()?;
     let username = Username::parse(username).map_err(|m| AppError::invalid("username", m))?;
     let display_name =
         DisplayName::parse(display_name).map_err(|m| AppError::invalid("display_name", m))?;
@@ -81,7 +79,7 @@ pub async fn update_profile(
         }
         Err(e) => return Err(e.into()),
     }
-    tx.commit().await.map_err(DbError::from)?;
+    db::commit(tx).await?;
     // The author's name is on every post page and list page they appear on.
     PostCache::of(flow.state).invalidate().await;
     Ok(())
@@ -136,7 +134,7 @@ pub async fn change_password(
     current: &str,
     new: String,
 ) -> Result<(), AppError> {
-    let id = require_user(actor)?;
+    let id = actor.require_user()?;
     let mut tx = flow.auth_tx().await?;
     let user = confirm_password(flow, &mut tx, id, current).await?;
     let new = Password::parse(new, &[user.email.as_str()])
@@ -148,23 +146,16 @@ pub async fn change_password(
     super::recovered(&mut tx, id).await?;
     outbox::enqueue(
         &mut tx,
-        &outbox::OutboxEmail {
-            kind: outbox::EmailKind::PasswordChanged,
-            recipient: user.email.clone(),
-            payload: json!({}),
-            idempotency_key: format!("password-changed:{id}:{}", uuid::Uuid::new_v4()),
-        },
+        &outbox::OutboxEmail::new(
+            &user.email,
+            format!("password-changed:{id}:{}", uuid::Uuid::new_v4()),
+            &payload::PasswordChanged {},
+        ),
     )
     .await?;
-    flow.audit(
-        &mut tx,
-        "user.password_changed",
-        Some(id),
-        Some(id),
-        json!({}),
-    )
-    .await?;
-    tx.commit().await.map_err(DbError::from)?;
+    flow.audit_own(&mut tx, AuditAction::PasswordChanged, id)
+        .await?;
+    db::commit(tx).await?;
     let redis = &flow.state.redis;
     let current_id = session.id().map(|i| i.to_string());
     sessions::revoke_all(redis, id, current_id.as_deref()).await?;
@@ -181,7 +172,7 @@ pub async fn request_email_change(
     new_email: &str,
     password: &str,
 ) -> Result<(), AppError> {
-    let id = require_user(actor)?;
+    let id = actor.require_user()?;
     let new_email =
         EmailAddress::parse(new_email).map_err(|m| AppError::invalid("new_email", m))?;
     let mut tx = flow.auth_tx().await?;
@@ -213,40 +204,34 @@ pub async fn request_email_change(
         ttl,
     )
     .await?;
-    let key = hex_of(&minted.token_hash);
+    let key = tokens::hex(&minted.token_hash);
     outbox::enqueue(
         &mut tx,
-        &outbox::OutboxEmail {
-            kind: outbox::EmailKind::ChangeEmailConfirm,
-            recipient: new_email.to_string(),
-            payload: json!({
-                "link": flow.link("/confirm-email", &minted.token),
-                "code": minted.code,
-                "new_email": new_email.as_ref(),
-            }),
-            idempotency_key: format!("change-email:{key}"),
-        },
+        &outbox::OutboxEmail::new(
+            new_email.to_string(),
+            format!("change-email:{key}"),
+            &payload::ChangeEmailConfirm {
+                link: flow.link("/confirm-email", &minted.token),
+                code: Some(minted.code),
+                new_email: new_email.to_string(),
+            },
+        ),
     )
     .await?;
     outbox::enqueue(
         &mut tx,
-        &outbox::OutboxEmail {
-            kind: outbox::EmailKind::ChangeEmailNotice,
-            recipient: user.email.clone(),
-            payload: json!({ "new_email": new_email.as_ref() }),
-            idempotency_key: format!("change-email-notice:{key}"),
-        },
+        &outbox::OutboxEmail::new(
+            &user.email,
+            format!("change-email-notice:{key}"),
+            &payload::ChangeEmailNotice {
+                new_email: new_email.to_string(),
+            },
+        ),
     )
     .await?;
-    flow.audit(
-        &mut tx,
-        "user.email_change_requested",
-        Some(id),
-        Some(id),
-        json!({}),
-    )
-    .await?;
-    tx.commit().await.map_err(DbError::from)?;
+    flow.audit_own(&mut tx, AuditAction::EmailChangeRequested, id)
+        .await?;
+    db::commit(tx).await?;
     Ok(())
 }
 
@@ -265,7 +250,7 @@ pub async fn confirm_email_change(
     actor: &Actor,
     token: &str,
 ) -> Result<(), AppError> {
-    let id = require_user(actor)?;
+    let id = actor.require_user()?;
     let token_hash = tokens::hash_token(token);
     let mut tx = flow.auth_tx().await?;
     let owner = stored::owner_of(&mut tx, Purpose::ChangeEmail, &token_hash)
@@ -292,15 +277,9 @@ pub async fn confirm_email_change(
         }
         Err(e) => return Err(e.into()),
     }
-    flow.audit(
-        &mut tx,
-        "user.email_changed",
-        Some(spent.user_id),
-        Some(spent.user_id),
-        json!({}),
-    )
-    .await?;
-    tx.commit().await.map_err(DbError::from)?;
+    flow.audit_own(&mut tx, AuditAction::EmailChanged, spent.user_id)
+        .await?;
+    db::commit(tx).await?;
     Ok(())
 }
 
@@ -312,7 +291,7 @@ pub async fn delete_account(
     session: &Session,
     password: &str,
 ) -> Result<(), AppError> {
-    let id = require_user(actor)?;
+    let id = actor.require_user()?;
     let mut tx = flow.auth_tx().await?;
     let user = confirm_password(flow, &mut tx, id, password)
         .await
@@ -322,18 +301,16 @@ pub async fn delete_account(
         })?;
     outbox::enqueue(
         &mut tx,
-        &outbox::OutboxEmail {
-            kind: outbox::EmailKind::AccountDeleted,
-            recipient: user.email.clone(),
-            payload: json!({}),
-            idempotency_key: format!("account-deleted:{id}"),
-        },
+        &outbox::OutboxEmail::new(
+            &user.email,
+            format!("account-deleted:{id}"),
+            &payload::AccountDeleted {},
+        ),
     )
     .await?;
-    flow.audit(&mut tx, "user.deleted", Some(id), Some(id), json!({}))
-        .await?;
+    flow.audit_own(&mut tx, AuditAction::Deleted, id).await?;
     users::delete(&mut tx, id).await?;
-    tx.commit().await.map_err(DbError::from)?;
+    db::commit(tx).await?;
     // Their posts went with the account (ON DELETE CASCADE).
     PostCache::of(flow.state).invalidate().await;
     sessions::revoke_all(&flow.state.redis, id, None).await?;

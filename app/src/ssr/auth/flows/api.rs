@@ -10,10 +10,11 @@ use uuid::Uuid;
 
 use super::{Flow, signin};
 use crate::{
+    domain::audit::AuditAction,
     error::AppError,
     ssr::{
         auth::{ratelimit, sessions, tokens},
-        db::{DbError, Tx, refresh_tokens, refresh_tokens::Presented, users},
+        db::{self, Tx, refresh_tokens, refresh_tokens::Presented, users},
     },
 };
 
@@ -58,7 +59,7 @@ pub async fn password_grant(
     // Like browser sessions, at most so many sign-ins: the least recently used ones end.
     let keep = i64::try_from(sessions::MAX_SESSIONS_PER_USER).unwrap_or(i64::MAX);
     refresh_tokens::revoke_beyond(&mut tx, user.id, keep).await?;
-    tx.commit().await.map_err(DbError::from)?;
+    db::commit(tx).await?;
     pair(flow, user.id, user.email, family, refresh)
 }
 
@@ -88,24 +89,24 @@ pub async fn refresh_grant(flow: &Flow<'_>, refresh_token: &str) -> Result<Token
                 .filter(|u| !u.is_banned() && u.email_confirmed_at.is_some());
             let Some(user) = user else {
                 refresh_tokens::revoke_family(&mut tx, user_id, family_id).await?;
-                tx.commit().await.map_err(DbError::from)?;
+                db::commit(tx).await?;
                 return Err(invalid_refresh_token());
             };
             let refresh = store(flow, &mut tx, user.id, family_id, expires_at).await?;
-            tx.commit().await.map_err(DbError::from)?;
+            db::commit(tx).await?;
             pair(flow, user.id, user.email, family_id, refresh)
         }
         Presented::Reused { user_id, family_id } => {
             let ended = refresh_tokens::revoke_family(&mut tx, user_id, family_id).await?;
             flow.audit(
                 &mut tx,
-                "token.reuse_detected",
+                AuditAction::TokenReuseDetected,
                 None,
                 Some(user_id),
                 json!({ "family": family_id, "revoked": ended }),
             )
             .await?;
-            tx.commit().await.map_err(DbError::from)?;
+            db::commit(tx).await?;
             tracing::warn!(%user_id, %family_id, "refresh token reused: family revoked");
             Err(invalid_refresh_token())
         }
@@ -159,13 +160,13 @@ pub async fn sign_out(
     };
     flow.audit(
         &mut tx,
-        "user.signed_out",
+        AuditAction::SignedOut,
         Some(user),
         Some(user),
         json!({ "via": "api", "scope": scope, "revoked": ended }),
     )
     .await?;
-    tx.commit().await.map_err(DbError::from)?;
+    db::commit(tx).await?;
     Ok(())
 }
 
@@ -181,7 +182,7 @@ pub async fn sign_out_everywhere(
     let ended = sessions::revoke_all(&flow.state.redis, user, except_session).await?;
     let mut tx = flow.auth_tx().await?;
     super::recovered(&mut tx, user).await?;
-    tx.commit().await.map_err(DbError::from)?;
+    db::commit(tx).await?;
     Ok(ended)
 }
 

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::{client::ClientMeta, tokens};
 use crate::{
+    domain::audit::AuditAction,
     error::AppError,
     ssr::{
         db::{self, DbError, Tx, audit, tokens as stored, tokens::Purpose},
@@ -38,7 +39,7 @@ impl Flow<'_> {
     pub async fn audit(
         &self,
         tx: &mut Tx,
-        action: &str,
+        action: AuditAction,
         actor: Option<Uuid>,
         target: Option<Uuid>,
         details: serde_json::Value,
@@ -57,17 +58,28 @@ impl Flow<'_> {
         .await
     }
 
+    /// Records that `user` acted on their own account, with no details.
+    pub async fn audit_own(
+        &self,
+        tx: &mut Tx,
+        action: AuditAction,
+        user: Uuid,
+    ) -> Result<(), DbError> {
+        self.audit(tx, action, Some(user), Some(user), serde_json::json!({}))
+            .await
+    }
+
     /// Records one audit entry in a transaction of its own (for actions with no other write).
     pub async fn audit_now(
         &self,
-        action: &str,
+        action: AuditAction,
         user: Uuid,
         details: serde_json::Value,
     ) -> Result<(), AppError> {
         let mut tx = self.auth_tx().await?;
         self.audit(&mut tx, action, Some(user), Some(user), details)
             .await?;
-        tx.commit().await.map_err(DbError::from)?;
+        db::commit(tx).await?;
         Ok(())
     }
 

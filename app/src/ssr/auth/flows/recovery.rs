@@ -1,14 +1,17 @@
 //! Forgotten password: ask for a link, then set a new password with it.
-use serde_json::json;
 
-use super::{Flow, dead_link, requests, signup::hex_of};
+use super::{Flow, dead_link, requests};
 use crate::{
-    domain::{EmailAddress, Password},
+    domain::{EmailAddress, Password, audit::AuditAction},
     error::AppError,
     ssr::{
         auth::{ratelimit, sessions, tokens},
         db::{
-            DbError, account_requests::RequestKind, outbox, tokens as stored, tokens::Purpose,
+            self,
+            account_requests::RequestKind,
+            outbox::{self, payload},
+            tokens as stored,
+            tokens::Purpose,
             users,
         },
     },
@@ -50,23 +53,16 @@ pub async fn reset(flow: &Flow<'_>, token: &str, password: String) -> Result<(),
     super::recovered(&mut tx, user.id).await?;
     outbox::enqueue(
         &mut tx,
-        &outbox::OutboxEmail {
-            kind: outbox::EmailKind::PasswordChanged,
-            recipient: user.email.clone(),
-            payload: json!({}),
-            idempotency_key: format!("password-changed:reset:{}", hex_of(&token_hash)),
-        },
+        &outbox::OutboxEmail::new(
+            &user.email,
+            format!("password-changed:reset:{}", tokens::hex(&token_hash)),
+            &payload::PasswordChanged {},
+        ),
     )
     .await?;
-    flow.audit(
-        &mut tx,
-        "user.password_reset",
-        Some(user.id),
-        Some(user.id),
-        json!({}),
-    )
-    .await?;
-    tx.commit().await.map_err(DbError::from)?;
+    flow.audit_own(&mut tx, AuditAction::PasswordReset, user.id)
+        .await?;
+    db::commit(tx).await?;
     sessions::revoke_all(&flow.state.redis, user.id, None).await?;
     Ok(())
 }

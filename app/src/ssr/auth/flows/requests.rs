@@ -9,14 +9,16 @@
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::{Flow, issue_token, signup::hex_of};
+use super::{Flow, issue_token};
 use crate::{
+    domain::audit::AuditAction,
     error::AppError,
     ssr::{
         db::{
             self, DbError, ServiceRole, Tx,
             account_requests::{self, AccountRequest, RequestKind},
-            audit, outbox,
+            audit,
+            outbox::{self, payload},
             tokens::Purpose,
             users,
         },
@@ -35,7 +37,7 @@ pub async fn queue(flow: &Flow<'_>, kind: RequestKind, email: &str) -> Result<()
         flow.client.user_agent.as_deref(),
     )
     .await?;
-    tx.commit().await.map_err(DbError::from)?;
+    db::commit(tx).await?;
     Ok(())
 }
 
@@ -74,7 +76,7 @@ pub async fn process_due(
             }
         }
     }
-    tx.commit().await?;
+    db::commit(tx).await?;
     Ok(taken.len())
 }
 
@@ -93,11 +95,11 @@ async fn resolve(
     let action = match kind {
         RequestKind::ResetPassword => {
             queue_reset(tx, settings, user.id, &user.email).await?;
-            "user.reset_requested"
+            AuditAction::ResetRequested
         }
         RequestKind::ResendVerification if user.email_confirmed_at.is_none() => {
             super::signup::queue_verification_with(settings, tx, user.id, &user.email).await?;
-            "user.verification_resent"
+            AuditAction::VerificationResent
         }
         RequestKind::ResendVerification => return Ok(()),
     };
@@ -126,15 +128,17 @@ async fn queue_reset(
     let minted = issue_token(tx, user_id, Purpose::ResetPassword, None, ttl).await?;
     outbox::enqueue(
         tx,
-        &outbox::OutboxEmail {
-            kind: outbox::EmailKind::ResetPassword,
-            recipient: email.to_owned(),
-            payload: json!({
-                "link": format!("{}/reset?token={}", settings.public_url, minted.token),
-                "expires_in_minutes": ttl.as_secs() / 60,
-            }),
-            idempotency_key: format!("reset:{}", hex_of(&minted.token_hash)),
-        },
+        &outbox::OutboxEmail::new(
+            email,
+            format!(
+                "reset:{}",
+                crate::ssr::auth::tokens::hex(&minted.token_hash)
+            ),
+            &payload::ResetPassword {
+                link: format!("{}/reset?token={}", settings.public_url, minted.token),
+                expires_in_minutes: (ttl.as_secs() / 60) as u32,
+            },
+        ),
     )
     .await
 }

@@ -5,10 +5,11 @@ use tower_sessions::Session;
 use super::Flow;
 use crate::{
     domain::EmailAddress,
+    domain::audit::AuditAction,
     error::AppError,
     ssr::{
         auth::{password::Verdict, ratelimit, sessions},
-        db::{DbError, Tx, users},
+        db::{self, Tx, users},
     },
 };
 
@@ -63,26 +64,26 @@ pub async fn authenticate(
             let target = user.map(|u| u.id);
             flow.audit(
                 &mut tx,
-                "user.sign_in_failed",
+                AuditAction::SignInFailed,
                 None,
                 target,
                 json!({ "via": via }),
             )
             .await?;
-            tx.commit().await.map_err(DbError::from)?;
+            db::commit(tx).await?;
             return Err(bad_credentials());
         }
     };
     if user.is_banned() {
         flow.audit(
             &mut tx,
-            "user.sign_in_refused_banned",
+            AuditAction::SignInRefusedBanned,
             None,
             Some(user.id),
             json!({ "via": via }),
         )
         .await?;
-        tx.commit().await.map_err(DbError::from)?;
+        db::commit(tx).await?;
         return Err(AppError::invalid(
             "email",
             "This account is suspended. Contact support if you think this is a mistake.",
@@ -101,7 +102,7 @@ pub async fn authenticate(
     users::record_sign_in(&mut tx, user.id).await?;
     flow.audit(
         &mut tx,
-        "user.signed_in",
+        AuditAction::SignedIn,
         Some(user.id),
         Some(user.id),
         json!({ "via": via }),
@@ -126,7 +127,7 @@ pub async fn sign_in(
     password: &str,
 ) -> Result<uuid::Uuid, AppError> {
     let (user, tx) = authenticate(flow, email, password, "browser").await?;
-    tx.commit().await.map_err(DbError::from)?;
+    db::commit(tx).await?;
     sessions::establish(
         session,
         &flow.state.redis,
@@ -148,9 +149,8 @@ pub async fn sign_out(
     sessions::end(session, &flow.state.redis).await?;
     if let Some(id) = user_id {
         let mut tx = flow.auth_tx().await?;
-        flow.audit(&mut tx, "user.signed_out", Some(id), Some(id), json!({}))
-            .await?;
-        tx.commit().await.map_err(DbError::from)?;
+        flow.audit_own(&mut tx, AuditAction::SignedOut, id).await?;
+        db::commit(tx).await?;
     }
     Ok(())
 }

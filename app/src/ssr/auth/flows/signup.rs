@@ -4,12 +4,16 @@ use uuid::Uuid;
 
 use super::{Flow, dead_link, issue_token};
 use crate::{
-    domain::{EmailAddress, Password},
+    domain::{EmailAddress, Password, audit::AuditAction},
     error::AppError,
     ssr::{
         auth::{ratelimit, tokens},
         db::{
-            DbError, Tx, account_requests::RequestKind, outbox, tokens as stored, tokens::Purpose,
+            self, DbError, Tx,
+            account_requests::RequestKind,
+            outbox::{self, payload},
+            tokens as stored,
+            tokens::Purpose,
             users,
         },
         settings::AuthSettings,
@@ -36,14 +40,8 @@ pub async fn sign_up(flow: &Flow<'_>, email: &str, password: String) -> Result<(
     match users::insert(&mut tx, email.as_ref(), &hash).await? {
         Some(user_id) => {
             queue_verification(flow, &mut tx, user_id, email.as_ref()).await?;
-            flow.audit(
-                &mut tx,
-                "user.signed_up",
-                Some(user_id),
-                Some(user_id),
-                json!({}),
-            )
-            .await?;
+            flow.audit_own(&mut tx, AuditAction::SignedUp, user_id)
+                .await?;
         }
         None => {
             let existing = users::find_by_email(&mut tx, email.as_ref()).await?;
@@ -52,20 +50,19 @@ pub async fn sign_up(flow: &Flow<'_>, email: &str, password: String) -> Result<(
                 let hour = chrono::Utc::now().timestamp() / 3600;
                 outbox::enqueue(
                     &mut tx,
-                    &outbox::OutboxEmail {
-                        kind: outbox::EmailKind::SignupAttempt,
-                        recipient: user.email.clone(),
-                        payload: json!({
-                            "signin_link": format!("{}/signin", flow.settings().public_url),
-                            "forgot_link": format!("{}/forgot", flow.settings().public_url),
-                        }),
-                        idempotency_key: format!("signup-attempt:{}:{hour}", user.id),
-                    },
+                    &outbox::OutboxEmail::new(
+                        &user.email,
+                        format!("signup-attempt:{}:{hour}", user.id),
+                        &payload::SignupAttempt {
+                            signin_link: format!("{}/signin", flow.settings().public_url),
+                            forgot_link: format!("{}/forgot", flow.settings().public_url),
+                        },
+                    ),
                 )
                 .await?;
                 flow.audit(
                     &mut tx,
-                    "user.sign_up_attempt_existing",
+                    AuditAction::SignUpAttemptExisting,
                     None,
                     Some(user.id),
                     json!({}),
@@ -74,7 +71,7 @@ pub async fn sign_up(flow: &Flow<'_>, email: &str, password: String) -> Result<(
             }
         }
     }
-    tx.commit().await.map_err(crate::ssr::db::DbError::from)?;
+    db::commit(tx).await?;
     Ok(())
 }
 
@@ -98,13 +95,13 @@ async fn confirm_and_commit(
     users::confirm_email(&mut tx, user_id).await?;
     flow.audit(
         &mut tx,
-        "user.email_verified",
+        AuditAction::EmailVerified,
         Some(user_id),
         Some(user_id),
         json!({ "via": via }),
     )
     .await?;
-    tx.commit().await.map_err(crate::ssr::db::DbError::from)?;
+    db::commit(tx).await?;
     Ok(())
 }
 
@@ -142,7 +139,7 @@ pub async fn verify_with_code(flow: &Flow<'_>, email: &str, code: &str) -> Resul
     let given = tokens::hash_code(&tokens::code_salt(&pending.token_hash), code);
     if !tokens::same_digest(expected, &given) {
         stored::wrong_code(&mut tx, pending.id).await?;
-        tx.commit().await.map_err(crate::ssr::db::DbError::from)?;
+        db::commit(tx).await?;
         return Err(wrong());
     }
     stored::spend_by_id(&mut tx, pending.id).await?;
@@ -183,20 +180,15 @@ pub(crate) async fn queue_verification_with(
     let minted = issue_token(tx, user_id, Purpose::VerifyEmail, None, ttl).await?;
     outbox::enqueue(
         tx,
-        &outbox::OutboxEmail {
-            kind: outbox::EmailKind::VerifyEmail,
-            recipient: email.to_string(),
-            payload: json!({
-                "link": format!("{}/verify?token={}", settings.public_url, minted.token),
-                "code": minted.code,
-                "expires_in_hours": ttl.as_secs() / 3600,
-            }),
-            idempotency_key: format!("verify:{}", hex_of(&minted.token_hash)),
-        },
+        &outbox::OutboxEmail::new(
+            email.to_string(),
+            format!("verify:{}", tokens::hex(&minted.token_hash)),
+            &payload::VerifyEmail {
+                link: format!("{}/verify?token={}", settings.public_url, minted.token),
+                code: Some(minted.code),
+                expires_in_hours: (ttl.as_secs() / 3600) as u32,
+            },
+        ),
     )
     .await
-}
-
-pub(super) fn hex_of(bytes: &[u8]) -> String {
-    tokens::code_salt(bytes)
 }
