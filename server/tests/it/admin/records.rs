@@ -137,7 +137,7 @@ async fn the_audit_log_filters_by_actor_target_action_and_time_newest_first() {
 
 #[tokio::test]
 async fn the_audit_filter_offers_every_action_any_writer_records() {
-    let w = World::new().await;
+    let w = PeopleApp::new().await;
     let admin = w.admin("boss").await;
     let page = admin.browser.get("/admin/audit").await;
     assert_eq!(page.status, 200);
