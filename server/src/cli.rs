@@ -382,7 +382,7 @@ async fn ensure_user(
         },
     )
     .await?;
-    tx.commit().await.map_err(DbError::from)?;
+    db::commit(tx).await?;
     Ok((id, true))
 }
 
@@ -410,7 +410,7 @@ async fn seed_posts(pool: &PgPool, author: Uuid) -> anyhow::Result<usize> {
         .map_err(DbError::from)?;
         added += usize::try_from(done.rows_affected()).unwrap_or(0);
     }
-    tx.commit().await.map_err(DbError::from)?;
+    db::commit(tx).await?;
     Ok(added)
 }
 

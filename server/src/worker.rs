@@ -240,7 +240,7 @@ async fn record(pool: &PgPool, row: &ClaimedEmail, outcome: &Outcome) {
                 }
                 Outcome::Dead { error } => outbox::mark_dead(&mut tx, row.id, error).await?,
             }
-            tx.commit().await.map_err(DbError::from)
+            db::commit(tx).await
         }
         .await;
         match result {
