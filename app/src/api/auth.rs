@@ -2,7 +2,7 @@
 //! on success, so plain form posts (before the wasm loads) land on the right page too.
 use leptos::prelude::*;
 
-use crate::error::AppError;
+use crate::{domain::session::Viewer, error::AppError};
 
 #[cfg(feature = "ssr")]
 use crate::ssr::serve;
@@ -98,16 +98,6 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
 #[server(endpoint = "auth/whoami")]
 pub async fn signed_in() -> Result<bool, AppError> {
     serve(async |ctx| Ok(ctx.actor.user_id().is_some())).await
-}
-
-/// Who is looking, for the header.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Viewer {
-    /// From the session: no database round trip.
-    pub signed_in: bool,
-    /// From the role the database gives this request (the profile's role, unless banned), so a
-    /// demotion hides the admin link on the very next request.
-    pub admin: bool,
 }
 
 #[server(name = GetViewer, endpoint = "auth/viewer")]

@@ -1,16 +1,6 @@
 //! A read-only look at the database, through the same `begin_as` door as every request.
+use crate::{domain::status::DatabaseStatus, error::AppError};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-use crate::error::AppError;
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DatabaseStatus {
-    pub server_version: String,
-    /// The Postgres role the request ran as after `begin_as` (anon, authenticated or admin).
-    pub role: String,
-    pub database_time: String,
-}
 
 /// Reads the database's version, role and clock. Used by the home page.
 #[server(endpoint = "check_database")]

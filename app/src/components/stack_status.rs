@@ -2,7 +2,8 @@
 //! through a form that also works before the wasm has loaded (it then reloads the page).
 use leptos::prelude::*;
 
-use crate::api::status::{CheckDatabase, DatabaseStatus, check_database};
+use crate::api::status::{CheckDatabase, check_database};
+use crate::domain::status::DatabaseStatus;
 use crate::error::AppError;
 
 #[component]

@@ -9,6 +9,7 @@ pub mod profile;
 pub mod redirect;
 pub mod role;
 pub mod session;
+pub mod status;
 pub mod user;
 
 pub use email::EmailAddress;

@@ -1,4 +1,5 @@
-//! What the account page shows about a signed-in session.
+//! What the pages show about sessions: the header's viewer, and a signed-in session on the
+//! account page.
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -18,4 +19,14 @@ pub struct SessionInfo {
     pub device: String,
     /// This is the session the list was requested from.
     pub current: bool,
+}
+
+/// Who is looking, for the header.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    /// From the session: no database round trip.
+    pub signed_in: bool,
+    /// From the role the database gives this request (the profile's role, unless banned), so a
+    /// demotion hides the admin link on the very next request.
+    pub admin: bool,
 }

@@ -15,8 +15,8 @@ use leptos_router::{
 };
 
 use crate::{
-    api::auth::{Viewer, viewer},
-    domain::admin::AuditEntry,
+    api::auth::viewer,
+    domain::{admin::AuditEntry, session::Viewer},
     error::AppError,
     pages::not_found::NotFound,
 };

@@ -16,7 +16,7 @@ use super::{
     db::{self, DbError, Tx},
     state::AppState,
 };
-use crate::{api::auth::Viewer, error::AppError};
+use crate::{domain::session::Viewer, error::AppError};
 
 /// An open transaction the database runs as `admin`, and the admin's user id.
 pub struct AdminTx {

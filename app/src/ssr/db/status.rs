@@ -1,6 +1,6 @@
 //! The database's own view of a request: version, role and clock.
 use super::{DbError, Tx};
-use crate::api::status::DatabaseStatus;
+use crate::domain::status::DatabaseStatus;
 
 pub async fn read(tx: &mut Tx) -> Result<DatabaseStatus, DbError> {
     let (server_version, role, database_time): (String, String, String) = sqlx::query_as(
