@@ -111,16 +111,7 @@ async fn a_password_change_refuses_old_access_tokens() {
     let owner = w.user("changer").await;
     let client = Client::signed_in(&w, &owner).await;
 
-    owner
-        .call(
-            "/api/account/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", &new_password()),
-            ],
-        )
-        .await
-        .assert_redirects_to("/account?saved=password");
+    owner.change_password().await;
 
     client.assert_refused().await;
 }

@@ -99,16 +99,7 @@ async fn a_password_change_voids_pending_email_changes_and_reset_links() {
     let owner = w.user("change-owner").await;
     let links = outstanding_links(&w, &owner).await;
 
-    owner
-        .call(
-            "/api/account/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", &new_password()),
-            ],
-        )
-        .await
-        .assert_redirects_to("/account?saved=password");
+    owner.change_password().await;
 
     assert_change_link_dead(&w, &owner, &links).await;
     assert_reset_link_dead(&w, &links).await;

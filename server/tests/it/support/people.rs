@@ -159,4 +159,17 @@ impl Person {
     pub async fn call(&self, path: &str, form: &[(&str, &str)]) -> Answer {
         self.browser.call(path, form).await
     }
+
+    /// Changes the password (from [`PASSWORD`]) on the account page, and checks it was saved.
+    pub async fn change_password(&self) {
+        self.call(
+            "/api/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", &super::new_password()),
+            ],
+        )
+        .await
+        .assert_redirects_to("/account?saved=password");
+    }
 }
