@@ -12,6 +12,9 @@ pub enum AppError {
     Invalid {
         field: Option<String>,
         message: String,
+        /// What kind of refusal, for API clients that branch on it (`/auth/v1`'s `code`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<ErrorCode>,
     },
     #[error("Please sign in to continue.")]
     Unauthorized,
@@ -35,6 +38,33 @@ pub enum AppError {
     Network,
 }
 
+/// Machine-readable reasons for a refusal, named as Supabase Auth names them so its clients'
+/// `error.code === 'invalid_credentials'` works against Palisade. A refusal without one is
+/// `validation_failed`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidCredentials,
+    EmailNotConfirmed,
+    UserBanned,
+    RefreshTokenNotFound,
+    RefreshTokenAlreadyUsed,
+    ValidationFailed,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::EmailNotConfirmed => "email_not_confirmed",
+            Self::UserBanned => "user_banned",
+            Self::RefreshTokenNotFound => "refresh_token_not_found",
+            Self::RefreshTokenAlreadyUsed => "refresh_token_already_used",
+            Self::ValidationFailed => "validation_failed",
+        }
+    }
+}
+
 /// `Retry-After` of a 503 [`AppError::Unavailable`].
 pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
 
@@ -43,6 +73,27 @@ impl AppError {
         Self::Invalid {
             field: Some(field.into()),
             message: message.into(),
+            code: None,
+        }
+    }
+
+    /// The same refusal, with the reason API clients branch on.
+    pub fn with_code(self, reason: ErrorCode) -> Self {
+        match self {
+            Self::Invalid { field, message, .. } => Self::Invalid {
+                field,
+                message,
+                code: Some(reason),
+            },
+            other => other,
+        }
+    }
+
+    /// The reason of a refusal (`validation_failed` when it names none); `None` for other errors.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Self::Invalid { code, .. } => Some(code.unwrap_or(ErrorCode::ValidationFailed)),
+            _ => None,
         }
     }
 
@@ -52,6 +103,7 @@ impl AppError {
             Self::Invalid {
                 field: Some(f),
                 message,
+                ..
             } if f == name => Some(message.clone()),
             _ => None,
         }
@@ -114,6 +166,7 @@ impl AppError {
         Self::Invalid {
             field: None,
             message: "The form was incomplete or malformed. Please check it and try again.".into(),
+            code: None,
         }
     }
 

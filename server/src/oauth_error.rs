@@ -1,19 +1,39 @@
 //! The error answers of the API clients' surface (`/auth/v1`, and a Bearer token refused by
-//! the session middleware): OAuth 2 / RFC 6750 JSON with the status that fits, never cached.
-//! Routes and middleware both answer this way, so it lives below both.
-use app::error::AppError;
+//! the session middleware), never cached. One body serves both kinds of client: Supabase's
+//! (`code` + `msg`, read by `@supabase/auth-js` because of the `X-Supabase-Api-Version` header)
+//! and OAuth 2's (`error` + `error_description`, RFC 6749/6750). Routes and middleware both
+//! answer this way, so it lives below both.
+use app::error::{AppError, ErrorCode};
 use axum::{
     Json,
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
-/// The OAuth 2 error JSON (`{"error", "error_description"}`), never cached.
-pub fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+/// The API version whose error contract these answers follow; auth-js reads `code` only when
+/// an answer carries this header.
+pub const API_VERSION_HEADER: &str = "x-supabase-api-version";
+pub const API_VERSION: &str = "2024-01-01";
+
+/// The error JSON: `{"code", "msg"}` for Supabase's clients (`error_code` too, for the ones
+/// older than the versioned contract) and `{"error", "error_description"}` for OAuth 2's.
+pub fn oauth_error(status: StatusCode, error: &str, code: &str, description: &str) -> Response {
     (
         status,
-        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
-        Json(serde_json::json!({ "error": error, "error_description": description })),
+        [
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (
+                header::HeaderName::from_static(API_VERSION_HEADER),
+                HeaderValue::from_static(API_VERSION),
+            ),
+        ],
+        Json(serde_json::json!({
+            "code": code,
+            "error_code": code,
+            "msg": description,
+            "error": error,
+            "error_description": description,
+        })),
     )
         .into_response()
 }
@@ -23,6 +43,7 @@ pub fn missing_token() -> Response {
     let mut response = oauth_error(
         StatusCode::UNAUTHORIZED,
         "invalid_token",
+        "no_authorization",
         "Send an access token: Authorization: Bearer <token>.",
     );
     response
@@ -34,7 +55,12 @@ pub fn missing_token() -> Response {
 /// 401 for a Bearer token that is malformed, forged, expired, for another issuer, or whose
 /// user may no longer sign in (RFC 6750).
 pub fn invalid_token(description: &str) -> Response {
-    let mut response = oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", description);
+    let mut response = oauth_error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "bad_jwt",
+        description,
+    );
     response.headers_mut().insert(
         header::WWW_AUTHENTICATE,
         HeaderValue::from_static(r#"Bearer error="invalid_token""#),
@@ -51,25 +77,39 @@ pub fn too_large() -> Response {
 pub fn app_error(e: AppError) -> Response {
     let description = e.to_string();
     match e {
-        AppError::Invalid { field, .. } => {
-            let code = match field.as_deref() {
-                Some("unconfirmed") => "email_not_confirmed",
-                Some("scope") => "invalid_request",
+        AppError::Invalid { .. } => {
+            let code = e.code().unwrap_or(ErrorCode::ValidationFailed);
+            // OAuth 2's name: a refused credential is `invalid_grant`, anything else a bad request.
+            let error = match code {
+                ErrorCode::EmailNotConfirmed => "email_not_confirmed",
+                ErrorCode::ValidationFailed => "invalid_request",
                 _ => "invalid_grant",
             };
-            oauth_error(StatusCode::BAD_REQUEST, code, &description)
+            oauth_error(StatusCode::BAD_REQUEST, error, code.as_str(), &description)
         }
         AppError::Unauthorized => invalid_token("This sign-in is no longer valid. Sign in again."),
-        AppError::Forbidden => oauth_error(StatusCode::FORBIDDEN, "forbidden", &description),
-        AppError::NotFound => oauth_error(StatusCode::NOT_FOUND, "not_found", &description),
+        AppError::Forbidden => oauth_error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "not_admin",
+            &description,
+        ),
+        AppError::NotFound => oauth_error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "user_not_found",
+            &description,
+        ),
         AppError::TooLarge => oauth_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             "invalid_request",
+            "request_too_large",
             &description,
         ),
         AppError::RateLimited { retry_after_secs } => {
             let mut response = oauth_error(
                 StatusCode::TOO_MANY_REQUESTS,
+                "over_request_rate_limit",
                 "over_request_rate_limit",
                 &description,
             );
@@ -82,6 +122,7 @@ pub fn app_error(e: AppError) -> Response {
             let mut response = oauth_error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "temporarily_unavailable",
+                "service_unavailable",
                 &description,
             );
             response.headers_mut().insert(
@@ -93,6 +134,7 @@ pub fn app_error(e: AppError) -> Response {
         AppError::Conflict(_) | AppError::Internal | AppError::Network => oauth_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",
+            "unexpected_failure",
             &description,
         ),
     }

@@ -86,6 +86,9 @@ impl Application {
                 &settings.public_url,
                 settings.sessions.access_token_ttl,
             )),
+            api_keys: Arc::new(app::ssr::auth::api_keys::ApiKeys::derive(
+                settings.secret.expose_secret(),
+            )),
         };
         let metrics = match settings.metrics_listen {
             Some(addr) => {

@@ -15,4 +15,6 @@ pub struct AppState {
     pub passwords: super::auth::password::Hasher,
     /// Signs and checks API clients' access tokens.
     pub jwt: Arc<super::auth::jwt::JwtKeys>,
+    /// Recognises `/auth/v1`'s API keys (never user credentials).
+    pub api_keys: Arc<super::auth::api_keys::ApiKeys>,
 }

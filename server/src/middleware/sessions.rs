@@ -12,6 +12,7 @@ use app::{
     ssr::{
         auth::{
             Actor, ClientMeta,
+            api_keys::ApiKeys,
             client::TrustedProxies,
             jwt::{self, JwtKeys},
             sessions,
@@ -37,6 +38,7 @@ struct SessionContext {
     redis: Pool,
     auth: Arc<AuthSettings>,
     jwt: Arc<JwtKeys>,
+    api_keys: Arc<ApiKeys>,
     trusted_proxies: Arc<TrustedProxies>,
 }
 
@@ -52,6 +54,7 @@ pub fn with_sessions(router: Router, state: &AppState, trusted_proxies: &Trusted
         redis: state.redis.clone(),
         auth: state.auth.clone(),
         jwt: state.jwt.clone(),
+        api_keys: state.api_keys.clone(),
         trusted_proxies: Arc::new(trusted_proxies.clone()),
     };
     // The last layer added runs first: client → session → actor → handler.
@@ -102,8 +105,12 @@ async fn resolve_actor(
 ) -> Response {
     // API clients: a Bearer access token, checked locally; the session cookie is not looked
     // at. A token that does not verify is refused rather than treated as anonymous, so a
-    // client learns at once that it must refresh.
-    if let Some(token) = jwt::bearer(request.headers()) {
+    // client learns at once that it must refresh. An API key in the Bearer slot (supabase-js
+    // sends one on every call) is not a user token: such a request is resolved as if it had no
+    // Bearer at all.
+    let token =
+        jwt::bearer(request.headers()).filter(|token| context.api_keys.recognise(token).is_none());
+    if let Some(token) = token {
         let Some(claims) = context.jwt.verify(token) else {
             return crate::oauth_error::invalid_token(
                 "The access token is invalid or has expired.",

@@ -9,18 +9,20 @@
 //!
 //!   JSON as Supabase's clients send it, or a form as OAuth 2 clients do (RFC 6749:
 //!   `grant_type` in the body, `username` for the email).
-//! - `GET /auth/v1/user` (Bearer): the signed-in user
-//! - `POST /auth/v1/logout[?scope=local|global]` (Bearer): ends this sign-in's refresh tokens
-//!   (or every one of the user's)
+//! - `GET /auth/v1/user` (Bearer): the signed-in user, as Supabase's `User`
+//! - `POST /auth/v1/logout[?scope=local|global|others]` (Bearer): ends this sign-in (or every
+//!   one of the user's, or every other one)
 //!
-//! Errors are JSON `{"error", "error_description"}` with the status that fits (400, 401, 413,
-//! 429 with `Retry-After`, 503), never a stack trace; nothing here is cached by anybody.
+//! Every answer carries `X-Supabase-Api-Version`; errors are JSON `{"code", "msg", "error",
+//! "error_description"}` (see `oauth_error`) with the status that fits (400, 401, 413, 429 with
+//! `Retry-After`, 503), never a stack trace; nothing here is cached by anybody. An `apikey`
+//! header, when sent, must be one of the project's keys (`ssr::auth::api_keys`).
 use app::{
     error::{AppError, is_body_too_large},
     ssr::{
         auth::{
             Actor, ClientMeta,
-            flows::{Flow, account, api},
+            flows::{Flow, api},
             jwt::Claims,
         },
         state::AppState,
@@ -29,13 +31,15 @@ use app::{
 use axum::{
     Extension, Form, Json, Router,
     extract::{FromRequest as _, Query, Request, State, rejection::QueryRejection},
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderName, HeaderValue, StatusCode, header},
+    middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::oauth_error::{app_error, missing_token, oauth_error};
+use crate::oauth_error::{API_VERSION, API_VERSION_HEADER, app_error, missing_token, oauth_error};
 
 /// The routes; they need the session layers' `ClientMeta` and `Actor` (see `sessions`).
 pub fn router(state: AppState) -> Router {
@@ -43,7 +47,32 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/v1/token", post(token))
         .route("/auth/v1/user", get(user))
         .route("/auth/v1/logout", post(logout))
+        .layer(middleware::from_fn_with_state(state.clone(), check_api_key))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static(API_VERSION_HEADER),
+            HeaderValue::from_static(API_VERSION),
+        ))
         .with_state(state)
+}
+
+/// An `apikey` header that is not one of the project's keys is refused before anything else;
+/// none at all is fine (the publishable key is public: requiring it would protect nothing).
+async fn check_api_key(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if let Some(presented) = request.headers().get("apikey") {
+        let known = presented
+            .to_str()
+            .ok()
+            .and_then(|key| state.api_keys.recognise(key.trim()));
+        if known.is_none() {
+            return oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "invalid_api_key",
+                "Invalid API key.",
+            );
+        }
+    }
+    next.run(request).await
 }
 
 #[derive(Deserialize)]
@@ -86,6 +115,7 @@ async fn grant_body(request: Request) -> Result<GrantBody, Response> {
     Err(oauth_error(
         StatusCode::BAD_REQUEST,
         "invalid_request",
+        "bad_json",
         "Send a JSON body (Content-Type: application/json) or a form.",
     ))
 }
@@ -95,6 +125,7 @@ fn unreadable_query(_: QueryRejection) -> Response {
     oauth_error(
         StatusCode::BAD_REQUEST,
         "invalid_request",
+        "validation_failed",
         "The query string could not be read.",
     )
 }
@@ -128,6 +159,7 @@ async fn token(
             return oauth_error(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
+                "validation_failed",
                 "grant_type must be password or refresh_token.",
             );
         }
@@ -136,16 +168,6 @@ async fn token(
         Ok(pair) => no_store(Json(pair)),
         Err(e) => app_error(e),
     }
-}
-
-#[derive(Serialize)]
-struct UserBody {
-    id: uuid::Uuid,
-    email: String,
-    username: String,
-    display_name: Option<String>,
-    bio: Option<String>,
-    role: String,
 }
 
 async fn user(
@@ -162,15 +184,8 @@ async fn user(
         client: &client,
     };
     // Read as the user: a banned or deleted user gets 401 even with an unexpired token.
-    match account::load(&flow, &actor).await {
-        Ok(a) => no_store(Json(UserBody {
-            id: a.id,
-            email: a.email,
-            username: a.username,
-            display_name: a.display_name,
-            bio: a.bio,
-            role: a.role,
-        })),
+    match api::user(&flow, &actor).await {
+        Ok(user) => no_store(Json(user)),
         Err(e) => app_error(e),
     }
 }

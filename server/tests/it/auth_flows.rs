@@ -2,6 +2,7 @@
 //! browsers that keep cookies call the server functions the way a hydrated page does.
 mod account;
 mod api;
+mod api_contract;
 mod audit;
 mod outage;
 mod recovery;

@@ -29,6 +29,28 @@ pub struct Claims {
     pub email: String,
     /// The refresh-token family (one per sign-in): what sign-out ends.
     pub session_id: Uuid,
+    // The rest as Supabase's tokens carry them, for its clients (`getClaims()`, `aal`).
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub app_metadata: serde_json::Value,
+    #[serde(default)]
+    pub user_metadata: serde_json::Value,
+    /// Assurance level: `aal1` after one factor.
+    #[serde(default)]
+    pub aal: String,
+    /// How and when the sign-in was made.
+    #[serde(default)]
+    pub amr: Vec<AuthMethod>,
+    #[serde(default)]
+    pub is_anonymous: bool,
+}
+
+/// One entry of `amr`: a method (`password`) and when it was used (Unix seconds).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AuthMethod {
+    pub method: String,
+    pub timestamp: u64,
 }
 
 /// The signing key and the rules tokens are issued and checked by.
@@ -73,15 +95,11 @@ impl JwtKeys {
         }
     }
 
-    /// A signed access token for the user, and its claims.
-    pub fn issue(
-        &self,
-        user: Uuid,
-        email: &str,
-        session_id: Uuid,
-    ) -> Result<(String, Claims), jsonwebtoken::errors::Error> {
+    /// The claims of a new access token for the user, valid from now: one factor, no
+    /// methods or metadata yet (see [`Self::sign`]).
+    pub fn claims(&self, user: Uuid, email: &str, session_id: Uuid) -> Claims {
         let now = jsonwebtoken::get_current_timestamp();
-        let claims = Claims {
+        Claims {
             sub: user,
             aud: AUDIENCE.into(),
             iss: self.issuer.clone(),
@@ -90,9 +108,29 @@ impl JwtKeys {
             role: RequestRole::Authenticated.as_str().into(),
             email: email.into(),
             session_id,
-        };
-        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
-        Ok((token, claims))
+            phone: String::new(),
+            app_metadata: serde_json::json!({}),
+            user_metadata: serde_json::json!({}),
+            aal: "aal1".into(),
+            amr: Vec::new(),
+            is_anonymous: false,
+        }
+    }
+
+    /// The signed token of `claims`.
+    pub fn sign(&self, claims: &Claims) -> Result<String, jsonwebtoken::errors::Error> {
+        encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+    }
+
+    /// A signed access token for the user, and its claims.
+    pub fn issue(
+        &self,
+        user: Uuid,
+        email: &str,
+        session_id: Uuid,
+    ) -> Result<(String, Claims), jsonwebtoken::errors::Error> {
+        let claims = self.claims(user, email, session_id);
+        Ok((self.sign(&claims)?, claims))
     }
 
     /// The claims of a valid, unexpired token signed with this key; `None` for anything else.

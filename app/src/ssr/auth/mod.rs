@@ -1,5 +1,7 @@
 //! Who is asking: the actor of a request.
 mod actor;
+pub mod api_keys;
+pub mod api_user;
 pub mod client;
 pub mod flows;
 pub mod jwt;

@@ -93,6 +93,20 @@ pub async fn revoke_family(tx: &mut Tx, user_id: Uuid, family_id: Uuid) -> Resul
     Ok(done.rows_affected())
 }
 
+/// Ends every family of the user but `keep` (a sign-out of the other devices). Returns how
+/// many tokens it ended.
+pub async fn revoke_other_families(tx: &mut Tx, user_id: Uuid, keep: Uuid) -> Result<u64, DbError> {
+    let done = sqlx::query(
+        "update auth.refresh_tokens set revoked_at = now() \
+         where user_id = $1 and family_id <> $2 and revoked_at is null",
+    )
+    .bind(user_id)
+    .bind(keep)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Keeps the user's `keep` most recently used live families (a refresh adds a row, so a
 /// family's newest row says when it was last used) and ends the others. Returns how many
 /// tokens it ended.

@@ -11,6 +11,9 @@ pub struct UserRecord {
     pub password_hash: String,
     pub email_confirmed_at: Option<DateTime<Utc>>,
     pub banned_until: Option<DateTime<Utc>>,
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 impl UserRecord {
@@ -19,7 +22,8 @@ impl UserRecord {
     }
 }
 
-const USER_COLUMNS: &str = "id, email, password_hash, email_confirmed_at, banned_until";
+const USER_COLUMNS: &str = "id, email, password_hash, email_confirmed_at, banned_until, \
+     last_sign_in_at, created_at, updated_at";
 
 /// Inserts a user (the profile follows by trigger). `None` when the email is taken: the
 /// caller must answer exactly as for a new account.

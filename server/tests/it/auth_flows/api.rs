@@ -297,6 +297,9 @@ async fn sign_out_password_change_and_ban_end_refresh_tokens() {
     for token in [&refresh_b, &refresh_c] {
         assert_eq!(oauth_error(&api.refresh(token).await, 400), "invalid_grant");
     }
+    // Global means everywhere, as in Supabase: the browser's session ended too.
+    assert_eq!(browser.role().await, "anon");
+    browser.signed_in_as(&user).await;
 
     // A password change (in the browser) ends every API sign-in.
     let (_, refresh_d) = tokens(&api.password(&user).await);

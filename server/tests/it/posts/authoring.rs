@@ -87,6 +87,7 @@ async fn empty_or_oversized_titles_and_bodies_are_refused_next_to_the_field() {
                 AppError::Invalid {
                     field: Some(f),
                     message,
+                    ..
                 } => {
                     assert_eq!(f, field, "{title:.20} / {body:.20}");
                     assert!(!message.is_empty());

@@ -94,6 +94,7 @@ impl Answer {
             AppError::Invalid {
                 field: Some(field),
                 message,
+                ..
             } => (field, message),
             other => panic!("expected a field error, got {other:?}: {self:?}"),
         }

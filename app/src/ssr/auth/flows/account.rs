@@ -35,6 +35,23 @@ pub async fn require_live_user(flow: &Flow<'_>, actor: &Actor) -> Result<Uuid, A
 
 /// The account page's data: the profile read as the user (RLS), the email as auth_service.
 pub async fn load(flow: &Flow<'_>, actor: &Actor) -> Result<Account, AppError> {
+    let (user, p, role) = load_records(flow, actor).await?;
+    Ok(Account {
+        id: user.id,
+        email: user.email,
+        username: p.username,
+        display_name: p.display_name,
+        bio: p.bio,
+        role,
+    })
+}
+
+/// The signed-in user's records: their auth row, their profile read as them (RLS) and the
+/// role the database gives them; `Unauthorized` if they may not sign in any more.
+pub async fn load_records(
+    flow: &Flow<'_>,
+    actor: &Actor,
+) -> Result<(users::UserRecord, profiles::Profile, String), AppError> {
     let id = actor.require_user()?;
     let mut tx = db::begin_as(&flow.state.db, actor).await?;
     let role = db::admin::current_role(&mut tx).await?;
@@ -43,15 +60,10 @@ pub async fn load(flow: &Flow<'_>, actor: &Actor) -> Result<Account, AppError> {
     let mut auth = flow.auth_tx().await?;
     let user = users::find_by_id(&mut auth, id).await?;
     db::commit(auth).await?;
-    match (profile, user) {
-        (Some(p), Some(u)) if RequestRole::parse(&role) != Some(RequestRole::Anon) => Ok(Account {
-            id,
-            email: u.email,
-            username: p.username,
-            display_name: p.display_name,
-            bio: p.bio,
-            role,
-        }),
+    match (user, profile) {
+        (Some(u), Some(p)) if RequestRole::parse(&role) != Some(RequestRole::Anon) => {
+            Ok((u, p, role))
+        }
         _ => Err(AppError::Unauthorized),
     }
 }

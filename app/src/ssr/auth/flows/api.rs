@@ -8,12 +8,12 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Flow, signin};
+use super::{Flow, account, signin};
 use crate::{
     domain::audit::AuditAction,
-    error::AppError,
+    error::{AppError, ErrorCode},
     ssr::{
-        auth::{ratelimit, sessions, tokens},
+        auth::{Actor, api_user::ApiUser, jwt::AuthMethod, ratelimit, sessions, tokens},
         db::{self, Tx, refresh_tokens, refresh_tokens::Presented, users},
     },
 };
@@ -28,18 +28,20 @@ pub struct TokenPair {
     /// When it expires, in Unix seconds.
     pub expires_at: u64,
     pub refresh_token: String,
-    pub user: TokenUser,
+    pub user: ApiUser,
 }
 
-#[derive(Debug, Serialize)]
-pub struct TokenUser {
-    pub id: Uuid,
-    pub email: String,
-}
-
-/// The one answer for a refresh token that is unknown, expired, revoked or reused.
+/// The answer for a refresh token that is unknown, expired or revoked.
 fn invalid_refresh_token() -> AppError {
     AppError::invalid("refresh_token", "Invalid or expired refresh token.")
+        .with_code(ErrorCode::RefreshTokenNotFound)
+}
+
+/// The answer for a refresh token that was spent before (its family has just ended). Saying so
+/// tells the presenter nothing new: they held the token.
+fn reused_refresh_token() -> AppError {
+    AppError::invalid("refresh_token", "Invalid refresh token: already used.")
+        .with_code(ErrorCode::RefreshTokenAlreadyUsed)
 }
 
 /// `grant_type=password`: the same checks as the sign-in form (limits, back-off, bans,
@@ -52,15 +54,26 @@ pub async fn password_grant(
 ) -> Result<TokenPair, AppError> {
     let (user, mut tx) = signin::authenticate(flow, email, password, "api").await?;
     let family = Uuid::new_v4();
-    let ends = Utc::now()
-        + chrono::Duration::from_std(flow.settings().session_absolute)
-            .unwrap_or(chrono::Duration::days(30));
+    let ends = Utc::now() + absolute_lifetime(flow);
     let refresh = store(flow, &mut tx, user.id, family, ends).await?;
     // Like browser sessions, at most so many sign-ins: the least recently used ones end.
     let keep = i64::try_from(sessions::MAX_SESSIONS_PER_USER).unwrap_or(i64::MAX);
     refresh_tokens::revoke_beyond(&mut tx, user.id, keep).await?;
     db::commit(tx).await?;
-    pair(flow, user.id, user.email, family, refresh)
+    pair(flow, user.id, family, refresh, Utc::now()).await
+}
+
+/// How long a sign-in lives at most, refreshes included (the browser sessions' lifetime).
+fn absolute_lifetime(flow: &Flow<'_>) -> chrono::Duration {
+    chrono::Duration::from_std(flow.settings().session_absolute)
+        .unwrap_or(chrono::Duration::days(30))
+}
+
+/// The signed-in user as Supabase's clients read it (`GET /auth/v1/user`): read as them, so a
+/// banned or deleted user, or a token whose sign-in ended, gets `Unauthorized`.
+pub async fn user(flow: &Flow<'_>, actor: &Actor) -> Result<ApiUser, AppError> {
+    let (user, profile, role) = account::load_records(flow, actor).await?;
+    Ok(ApiUser::new(&user, &profile, role))
 }
 
 /// `grant_type=refresh_token`: spends the refresh token and returns a new pair in the same
@@ -75,7 +88,8 @@ pub async fn refresh_grant(flow: &Flow<'_>, refresh_token: &str) -> Result<Token
     )
     .await?;
     if refresh_token.is_empty() {
-        return Err(AppError::invalid("refresh_token", "Send a refresh token."));
+        return Err(AppError::invalid("refresh_token", "Send a refresh token.")
+            .with_code(ErrorCode::RefreshTokenNotFound));
     }
     let mut tx = flow.auth_tx().await?;
     match refresh_tokens::present(&mut tx, &tokens::hash_token(refresh_token)).await? {
@@ -94,7 +108,9 @@ pub async fn refresh_grant(flow: &Flow<'_>, refresh_token: &str) -> Result<Token
             };
             let refresh = store(flow, &mut tx, user.id, family_id, expires_at).await?;
             db::commit(tx).await?;
-            pair(flow, user.id, user.email, family_id, refresh)
+            // Every token of a family ends when the sign-in's lifetime does.
+            let signed_in_at = expires_at - absolute_lifetime(flow);
+            pair(flow, user.id, family_id, refresh, signed_in_at).await
         }
         Presented::Reused { user_id, family_id } => {
             let ended = refresh_tokens::revoke_family(&mut tx, user_id, family_id).await?;
@@ -108,7 +124,7 @@ pub async fn refresh_grant(flow: &Flow<'_>, refresh_token: &str) -> Result<Token
             .await?;
             db::commit(tx).await?;
             tracing::warn!(%user_id, %family_id, "refresh token reused: family revoked");
-            Err(invalid_refresh_token())
+            Err(reused_refresh_token())
         }
         Presented::Dead => Err(invalid_refresh_token()),
     }
@@ -121,6 +137,8 @@ pub enum Scope {
     Local,
     /// Every family of the user.
     Global,
+    /// Every sign-in of the user but this one: the other API clients' and every browser's.
+    Others,
 }
 
 impl Scope {
@@ -128,13 +146,17 @@ impl Scope {
         match s.map(str::trim).unwrap_or("local") {
             "" | "local" => Ok(Self::Local),
             "global" => Ok(Self::Global),
-            _ => Err(AppError::invalid("scope", "The scope is local or global.")),
+            "others" => Ok(Self::Others),
+            _ => Err(AppError::invalid(
+                "scope",
+                "The scope is local, global or others.",
+            )),
         }
     }
 }
 
-/// Ends the refresh-token family of the access token's sign-in (or all of them, which is a
-/// recovery: see [`super::recovered`]). Access tokens of an ended family are refused from the
+/// Ends the refresh-token family of the access token's sign-in, or every sign-in but this one
+/// (browser sessions too), or all of them (a recovery: see [`super::recovered`]). Access tokens of an ended family are refused from the
 /// next request on (`db::begin_as`).
 #[tracing::instrument(name = "api.sign_out", skip_all)]
 pub async fn sign_out(
@@ -146,17 +168,24 @@ pub async fn sign_out(
     let mut tx = flow.auth_tx().await?;
     let ended = match scope {
         Scope::Local => refresh_tokens::revoke_family(&mut tx, user, family).await?,
-        Scope::Global => u64::try_from(
-            super::recovered(&mut tx, user)
-                .await?
-                .revoked_refresh_tokens,
-        )
-        .unwrap_or_default(),
+        Scope::Global => {
+            sessions::revoke_all(&flow.state.redis, user, None).await?;
+            u64::try_from(
+                super::recovered(&mut tx, user)
+                    .await?
+                    .revoked_refresh_tokens,
+            )
+            .unwrap_or_default()
+        }
+        Scope::Others => {
+            sessions::revoke_all(&flow.state.redis, user, None).await?;
+            refresh_tokens::revoke_other_families(&mut tx, user, family).await?
+        }
     };
-    let scope = if scope == Scope::Global {
-        "global"
-    } else {
-        "local"
+    let scope = match scope {
+        Scope::Local => "local",
+        Scope::Global => "global",
+        Scope::Others => "others",
     };
     flow.audit(
         &mut tx,
@@ -209,14 +238,29 @@ async fn store(
     Ok(token)
 }
 
-fn pair(
+/// The answer of a grant: the user read as the new sign-in (so what it may see is what its
+/// access token will), and an access token carrying what Supabase's tokens carry.
+async fn pair(
     flow: &Flow<'_>,
     user: Uuid,
-    email: String,
     family: Uuid,
     refresh_token: String,
+    signed_in_at: DateTime<Utc>,
 ) -> Result<TokenPair, AppError> {
-    let (access_token, claims) = flow.state.jwt.issue(user, &email, family).map_err(|e| {
+    let actor = Actor::User {
+        id: user,
+        session_id: None,
+        token_family: Some(family),
+    };
+    let user = self::user(flow, &actor).await?;
+    let mut claims = flow.state.jwt.claims(user.id, &user.email, family);
+    claims.app_metadata = user.app_metadata.clone();
+    claims.user_metadata = user.user_metadata.clone();
+    claims.amr = vec![AuthMethod {
+        method: "password".into(),
+        timestamp: u64::try_from(signed_in_at.timestamp()).unwrap_or_default(),
+    }];
+    let access_token = flow.state.jwt.sign(&claims).map_err(|e| {
         tracing::error!(error = %e, "could not sign an access token");
         AppError::Internal
     })?;
@@ -226,6 +270,6 @@ fn pair(
         expires_in: claims.exp - claims.iat,
         expires_at: claims.exp,
         refresh_token,
-        user: TokenUser { id: user, email },
+        user,
     })
 }

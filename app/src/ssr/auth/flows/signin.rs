@@ -6,7 +6,7 @@ use super::Flow;
 use crate::{
     domain::EmailAddress,
     domain::audit::AuditAction,
-    error::AppError,
+    error::{AppError, ErrorCode},
     ssr::{
         auth::{password::Verdict, ratelimit, sessions},
         db::{self, Tx, users},
@@ -16,6 +16,7 @@ use crate::{
 /// The one answer for an unknown email and a wrong password.
 pub fn bad_credentials() -> AppError {
     AppError::invalid("password", "Email or password is incorrect.")
+        .with_code(ErrorCode::InvalidCredentials)
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -87,13 +88,15 @@ pub async fn authenticate(
         return Err(AppError::invalid(
             "email",
             "This account is suspended. Contact support if you think this is a mistake.",
-        ));
+        )
+        .with_code(ErrorCode::UserBanned));
     }
     if user.email_confirmed_at.is_none() {
         return Err(AppError::invalid(
             "unconfirmed",
             "Confirm your email address first: follow the link we sent you, or ask for a new one.",
-        ));
+        )
+        .with_code(ErrorCode::EmailNotConfirmed));
     }
     if needs_rehash {
         let hash = flow.state.passwords.hash(password).await?;
