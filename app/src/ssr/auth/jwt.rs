@@ -55,6 +55,8 @@ pub struct AuthMethod {
 
 /// The signing key and the rules tokens are issued and checked by.
 pub struct JwtKeys {
+    /// Keys each refresh token's successor (see [`Self::successor_of`]).
+    successor: [u8; 32],
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -86,7 +88,13 @@ impl JwtKeys {
         validation.set_issuer(&[issuer.as_str()]);
         validation.set_required_spec_claims(&["exp", "sub", "aud", "iss"]);
         validation.leeway = 5;
+        let successor = Sha256::new()
+            .chain_update(b"palisade/refresh-successor/v1\0")
+            .chain_update(secret.as_bytes())
+            .finalize()
+            .into();
         Self {
+            successor,
             encoding: EncodingKey::from_secret(&key),
             decoding: DecodingKey::from_secret(&key),
             validation,
@@ -131,6 +139,19 @@ impl JwtKeys {
     ) -> Result<(String, Claims), jsonwebtoken::errors::Error> {
         let claims = self.claims(user, email, session_id);
         Ok((self.sign(&claims)?, claims))
+    }
+
+    /// The refresh token that succeeds `parent`: a keyed hash of it, so the same parent always
+    /// has the same successor (a client that refreshes twice within the reuse window gets the
+    /// same answer twice, see `flows::api`), and nobody without the server's secret can compute
+    /// it from a stolen parent.
+    pub fn successor_of(&self, parent: &str) -> String {
+        use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+        use hmac::{Mac as _, SimpleHmac};
+        let mut mac = SimpleHmac::<Sha256>::new_from_slice(&self.successor)
+            .expect("HMAC takes keys of any length");
+        mac.update(parent.trim().as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
 
     /// The claims of a valid, unexpired token signed with this key; `None` for anything else.

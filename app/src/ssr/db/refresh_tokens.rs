@@ -41,8 +41,13 @@ pub enum Presented {
         family_id: Uuid,
         expires_at: DateTime<Utc>,
     },
-    /// Used before, in a family still live: somebody holds a copy.
-    Reused { user_id: Uuid, family_id: Uuid },
+    /// Used before (at `used_at`), in a family still live: a second client racing the first,
+    /// or somebody holding a copy.
+    Reused {
+        user_id: Uuid,
+        family_id: Uuid,
+        used_at: DateTime<Utc>,
+    },
     /// Unknown, expired or revoked.
     Dead,
 }
@@ -65,8 +70,8 @@ pub async fn present(tx: &mut Tx, token_hash: &[u8]) -> Result<Presented, DbErro
             expires_at,
         });
     }
-    let reused: Option<(Uuid, Uuid)> = sqlx::query_as(
-        "select user_id, family_id from auth.refresh_tokens \
+    let reused: Option<(Uuid, Uuid, DateTime<Utc>)> = sqlx::query_as(
+        "select user_id, family_id, used_at from auth.refresh_tokens \
          where token_hash = $1 and used_at is not null and revoked_at is null \
            and expires_at > now()",
     )
@@ -74,9 +79,30 @@ pub async fn present(tx: &mut Tx, token_hash: &[u8]) -> Result<Presented, DbErro
     .fetch_optional(&mut **tx)
     .await?;
     Ok(match reused {
-        Some((user_id, family_id)) => Presented::Reused { user_id, family_id },
+        Some((user_id, family_id, used_at)) => Presented::Reused {
+            user_id,
+            family_id,
+            used_at,
+        },
         None => Presented::Dead,
     })
+}
+
+/// When the token ends, if it is live and unused in `family`: a successor nobody has spent yet.
+pub async fn unspent_until(
+    tx: &mut Tx,
+    token_hash: &[u8],
+    family_id: Uuid,
+) -> Result<Option<DateTime<Utc>>, DbError> {
+    Ok(sqlx::query_scalar(
+        "select expires_at from auth.refresh_tokens \
+         where token_hash = $1 and family_id = $2 and used_at is null \
+           and revoked_at is null and expires_at > now()",
+    )
+    .bind(token_hash)
+    .bind(family_id)
+    .fetch_optional(&mut **tx)
+    .await?)
 }
 
 /// Ends one family (a sign-out, or a reused token). Returns how many tokens it ended. Every

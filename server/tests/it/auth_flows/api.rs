@@ -196,13 +196,15 @@ async fn a_reused_refresh_token_ends_its_family_and_only_that_one() {
     let (_, other_family) = tokens(&api.password(&user).await);
 
     let (_, second) = tokens(&api.refresh(&first).await);
-    // The first token again: somebody kept a copy. Its family ends, successor included.
+    let (_, third) = tokens(&api.refresh(&second).await);
+    // The first token again after its successor was spent: somebody kept a copy. Its family
+    // ends, the newest token included.
     assert_eq!(
         oauth_error(&api.refresh(&first).await, 400),
         "invalid_grant"
     );
     assert_eq!(
-        oauth_error(&api.refresh(&second).await, 400),
+        oauth_error(&api.refresh(&third).await, 400),
         "invalid_grant"
     );
     assert!(
@@ -212,6 +214,51 @@ async fn a_reused_refresh_token_ends_its_family_and_only_that_one() {
     );
     // The user's other sign-in carries on.
     assert_eq!(api.refresh(&other_family).await.status, 200);
+}
+
+#[tokio::test]
+async fn racing_refreshes_with_one_token_all_get_the_same_successor() {
+    let app = TestApp::spawn().await;
+    let browser = Browser::open(&app);
+    let user = verified_user(&app, &browser, "race").await;
+    let api = Client { browser: &browser };
+    let (_, first) = tokens(&api.password(&user).await);
+
+    // Two tabs (or a retry of a lost answer) refresh with the same token at once.
+    let answers = tokio::join!(
+        api.refresh(&first),
+        api.refresh(&first),
+        api.refresh(&first),
+        api.refresh(&first)
+    );
+    let successors: Vec<String> = [answers.0, answers.1, answers.2, answers.3]
+        .iter()
+        .map(|a| tokens(a).1)
+        .collect();
+    assert!(
+        successors.iter().all(|s| s == &successors[0]),
+        "{successors:?}"
+    );
+    assert_ne!(successors[0], first);
+    assert!(
+        !actions_of(&app, user.id)
+            .await
+            .contains(&"token.reuse_detected".to_string())
+    );
+    // The shared successor works once, and the sign-in carries on.
+    let (access, _) = tokens(&api.refresh(&successors[0]).await);
+    assert_eq!(api.role(&access).await, "authenticated");
+
+    // Signed out meanwhile: the first token gets nothing back, not even inside the window.
+    let (access_b, second_family) = tokens(&api.password(&user).await);
+    let (_, successor_b) = tokens(&api.refresh(&second_family).await);
+    let out = api
+        .with_token(Method::POST, "/auth/v1/logout", &access_b)
+        .await;
+    assert_eq!(out.status, 204);
+    for token in [&second_family, &successor_b] {
+        assert_eq!(oauth_error(&api.refresh(token).await, 400), "invalid_grant");
+    }
 }
 
 #[tokio::test]

@@ -1,7 +1,9 @@
 //! Sign-in for API clients (`/auth/v1`): a short-lived access token (JWT, see `auth::jwt`) and
 //! an opaque refresh token. Refresh tokens are used once: each refresh returns a new pair, and
 //! presenting a token that was already used ends its whole family (one family per sign-in),
-//! since one of the two parties holding it is not the owner. Families end at the same absolute
+//! since one of the two parties holding it is not the owner — except within
+//! [`REUSE_WINDOW`] of its first use while its successor is unspent, when the same successor is
+//! answered again (two tabs, or a client retrying a refresh whose answer it lost). Families end at the same absolute
 //! lifetime as browser sessions, at sign-out, and on password change, reset, ban or role change.
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -31,6 +33,10 @@ pub struct TokenPair {
     pub user: ApiUser,
 }
 
+/// How long after its first use a refresh token still gets its (unspent) successor again, as
+/// Supabase Auth's default `REFRESH_TOKEN_REUSE_INTERVAL`.
+pub const REUSE_WINDOW: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The answer for a refresh token that is unknown, expired or revoked.
 fn invalid_refresh_token() -> AppError {
     AppError::invalid("refresh_token", "Invalid or expired refresh token.")
@@ -55,7 +61,8 @@ pub async fn password_grant(
     let (user, mut tx) = signin::authenticate(flow, email, password, "api").await?;
     let family = Uuid::new_v4();
     let ends = Utc::now() + absolute_lifetime(flow);
-    let refresh = store(flow, &mut tx, user.id, family, ends).await?;
+    let refresh = tokens::random();
+    store(flow, &mut tx, user.id, family, ends, &refresh).await?;
     // Like browser sessions, at most so many sign-ins: the least recently used ones end.
     let keep = i64::try_from(sessions::MAX_SESSIONS_PER_USER).unwrap_or(i64::MAX);
     refresh_tokens::revoke_beyond(&mut tx, user.id, keep).await?;
@@ -77,7 +84,8 @@ pub async fn user(flow: &Flow<'_>, actor: &Actor) -> Result<ApiUser, AppError> {
 }
 
 /// `grant_type=refresh_token`: spends the refresh token and returns a new pair in the same
-/// family. A token used before ends the family; a banned or deleted user gets nothing.
+/// family. A token used before ends the family (but see [`REUSE_WINDOW`]); a banned or deleted
+/// user gets nothing.
 #[tracing::instrument(name = "api.refresh_grant", skip_all)]
 pub async fn refresh_grant(flow: &Flow<'_>, refresh_token: &str) -> Result<TokenPair, AppError> {
     let refresh_token = refresh_token.trim();
@@ -91,43 +99,72 @@ pub async fn refresh_grant(flow: &Flow<'_>, refresh_token: &str) -> Result<Token
         return Err(AppError::invalid("refresh_token", "Send a refresh token.")
             .with_code(ErrorCode::RefreshTokenNotFound));
     }
+    let successor = flow.state.jwt.successor_of(refresh_token);
     let mut tx = flow.auth_tx().await?;
-    match refresh_tokens::present(&mut tx, &tokens::hash_token(refresh_token)).await? {
-        Presented::Live {
-            user_id,
-            family_id,
-            expires_at,
-        } => {
-            let user = users::find_by_id(&mut tx, user_id)
-                .await?
-                .filter(|u| !u.is_banned() && u.email_confirmed_at.is_some());
-            let Some(user) = user else {
-                refresh_tokens::revoke_family(&mut tx, user_id, family_id).await?;
-                db::commit(tx).await?;
-                return Err(invalid_refresh_token());
-            };
-            let refresh = store(flow, &mut tx, user.id, family_id, expires_at).await?;
-            db::commit(tx).await?;
-            // Every token of a family ends when the sign-in's lifetime does.
-            let signed_in_at = expires_at - absolute_lifetime(flow);
-            pair(flow, user.id, family_id, refresh, signed_in_at).await
-        }
-        Presented::Reused { user_id, family_id } => {
-            let ended = refresh_tokens::revoke_family(&mut tx, user_id, family_id).await?;
-            flow.audit(
-                &mut tx,
-                AuditAction::TokenReuseDetected,
-                None,
-                Some(user_id),
-                json!({ "family": family_id, "revoked": ended }),
-            )
-            .await?;
-            db::commit(tx).await?;
-            tracing::warn!(%user_id, %family_id, "refresh token reused: family revoked");
-            Err(reused_refresh_token())
-        }
-        Presented::Dead => Err(invalid_refresh_token()),
+    let (user_id, family_id, expires_at) =
+        match refresh_tokens::present(&mut tx, &tokens::hash_token(refresh_token)).await? {
+            Presented::Live {
+                user_id,
+                family_id,
+                expires_at,
+            } => {
+                store(flow, &mut tx, user_id, family_id, expires_at, &successor).await?;
+                (user_id, family_id, expires_at)
+            }
+            Presented::Reused {
+                user_id,
+                family_id,
+                used_at,
+            } => {
+                let recent = (Utc::now() - used_at).to_std().unwrap_or_default() <= REUSE_WINDOW;
+                let unspent = if recent {
+                    let hash = tokens::hash_token(&successor);
+                    refresh_tokens::unspent_until(&mut tx, &hash, family_id).await?
+                } else {
+                    None
+                };
+                match unspent {
+                    // The same answer again: a race or a retry, not a theft.
+                    Some(expires_at) => (user_id, family_id, expires_at),
+                    None => return Err(reused(flow, tx, user_id, family_id).await?),
+                }
+            }
+            Presented::Dead => return Err(invalid_refresh_token()),
+        };
+    let user = users::find_by_id(&mut tx, user_id)
+        .await?
+        .filter(|u| !u.is_banned() && u.email_confirmed_at.is_some());
+    if user.is_none() {
+        refresh_tokens::revoke_family(&mut tx, user_id, family_id).await?;
+        db::commit(tx).await?;
+        return Err(invalid_refresh_token());
     }
+    db::commit(tx).await?;
+    // Every token of a family ends when the sign-in's lifetime does.
+    let signed_in_at = expires_at - absolute_lifetime(flow);
+    pair(flow, user_id, family_id, successor, signed_in_at).await
+}
+
+/// A spent token presented again outside the reuse window: one of its two holders is not the
+/// owner, so the family ends. Returns the answer for the presenter.
+async fn reused(
+    flow: &Flow<'_>,
+    mut tx: Tx,
+    user_id: Uuid,
+    family_id: Uuid,
+) -> Result<AppError, AppError> {
+    let ended = refresh_tokens::revoke_family(&mut tx, user_id, family_id).await?;
+    flow.audit(
+        &mut tx,
+        AuditAction::TokenReuseDetected,
+        None,
+        Some(user_id),
+        json!({ "family": family_id, "revoked": ended }),
+    )
+    .await?;
+    db::commit(tx).await?;
+    tracing::warn!(%user_id, %family_id, "refresh token reused: family revoked");
+    Ok(reused_refresh_token())
 }
 
 /// Where a sign-out reaches.
@@ -221,21 +258,21 @@ async fn store(
     user: Uuid,
     family: Uuid,
     expires_at: DateTime<Utc>,
-) -> Result<String, AppError> {
-    let token = tokens::random();
+    token: &str,
+) -> Result<(), AppError> {
     refresh_tokens::insert(
         tx,
         &refresh_tokens::NewRefreshToken {
             user_id: user,
             family_id: family,
-            token_hash: &tokens::hash_token(&token),
+            token_hash: &tokens::hash_token(token),
             expires_at,
             ip: flow.client.ip,
             user_agent: flow.client.user_agent.as_deref(),
         },
     )
     .await?;
-    Ok(token)
+    Ok(())
 }
 
 /// The answer of a grant: the user read as the new sign-in (so what it may see is what its
