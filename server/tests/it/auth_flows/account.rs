@@ -12,11 +12,10 @@ use app::{
 use uuid::Uuid;
 
 use crate::support::{
-    Browser, TestApp, User, actions_of, mail, new_email, new_password, redis_pool, redis_url,
-    role_with_cookie, signed_in_user, user_id,
+    Browser, TestApp, User, actions_of, incorrect_credentials, mail, new_email, new_password,
+    redis_pool, redis_url, role_with_cookie, signed_in_user, user_id,
 };
 
-const INCORRECT: &str = "Email or password is incorrect.";
 const NOT_YOUR_PASSWORD: &str = "Your current password is not right.";
 
 async fn account(browser: &Browser) -> Account {
@@ -156,7 +155,7 @@ async fn changing_the_password_needs_the_current_one_and_signs_out_the_other_ses
     let elsewhere = Browser::open(&app);
     assert_eq!(
         elsewhere.sign_in(&user.email, &user.password).await.error(),
-        AppError::invalid("password", INCORRECT)
+        incorrect_credentials()
     );
     elsewhere
         .signed_in_as(&User {
@@ -235,7 +234,7 @@ async fn a_new_email_address_takes_effect_only_through_the_link_sent_to_it() {
 
     assert_eq!(
         phone.sign_in(&user.email, &user.password).await.error(),
-        AppError::invalid("password", INCORRECT)
+        incorrect_credentials()
     );
     phone
         .signed_in_as(&User {
@@ -259,7 +258,7 @@ async fn deleting_the_account_needs_the_password_and_leaves_only_the_audit_trail
 
     assert_eq!(
         delete("Not-The-Password-42").await.error(),
-        AppError::invalid("password", INCORRECT)
+        incorrect_credentials()
     );
     assert_eq!(user_id(&app, &user.email).await, Some(user.id));
 
@@ -293,7 +292,7 @@ async fn deleting_the_account_needs_the_password_and_leaves_only_the_audit_trail
     );
     assert_eq!(
         phone.sign_in(&user.email, &user.password).await.error(),
-        AppError::invalid("password", INCORRECT)
+        incorrect_credentials()
     );
 }
 

@@ -3,8 +3,8 @@
 use app::error::AppError;
 
 use crate::support::{
-    Browser, PUBLIC_URL, TestApp, User, mail, new_email, new_password, signed_in_user,
-    verified_user,
+    Browser, PUBLIC_URL, TestApp, User, incorrect_credentials, mail, new_email, new_password,
+    signed_in_user, verified_user,
 };
 
 #[tokio::test]
@@ -76,7 +76,7 @@ async fn a_reset_link_sets_the_new_password_and_signs_out_every_session() {
     assert_eq!(phone.role().await, "anon");
     assert_eq!(
         forgetful.sign_in(&user.email, &user.password).await.error(),
-        AppError::invalid("password", "Email or password is incorrect.")
+        incorrect_credentials()
     );
     let (field, message) = reset(&new_password()).await.field_error();
     assert_eq!(

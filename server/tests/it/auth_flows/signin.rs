@@ -6,15 +6,13 @@ use app::error::AppError;
 use fred::interfaces::KeysInterface as _;
 
 use crate::support::{
-    Answer, Browser, PUBLIC_URL, TestApp, actions_of, ban_directly, new_email, redis_pool,
-    redis_url, role_with_cookie, signed_in_user, user_id, verified_user,
+    Answer, Browser, PUBLIC_URL, TestApp, actions_of, ban_directly, incorrect_credentials,
+    new_email, redis_pool, redis_url, role_with_cookie, signed_in_user, user_id, verified_user,
 };
-
-const INCORRECT: &str = "Email or password is incorrect.";
 
 #[track_caller]
 fn assert_incorrect(answer: &Answer) {
-    assert_eq!(answer.error(), AppError::invalid("password", INCORRECT));
+    assert_eq!(answer.error(), incorrect_credentials());
 }
 
 async fn session_exists(id: &str) -> bool {

@@ -17,6 +17,6 @@ pub use people::{PASSWORD, PeopleApp, Person, actor, db_role};
 pub use proxy::{Proxy, addr_of, through};
 pub use readers::{Reader, ReadersApp};
 pub use users::{
-    User, as_auth_service, ban_directly, is_confirmed, new_email, new_password, signed_in_user,
-    user_id, verified_user,
+    User, as_auth_service, ban_directly, incorrect_credentials, is_confirmed, new_email,
+    new_password, signed_in_user, user_id, verified_user,
 };

@@ -96,3 +96,9 @@ pub async fn is_confirmed(app: &TestApp, id: Uuid) -> bool {
     tx.commit().await.unwrap();
     confirmed
 }
+
+/// The one refusal for a wrong password or an unknown address (and its code for API clients).
+pub fn incorrect_credentials() -> app::error::AppError {
+    app::error::AppError::invalid("password", "Email or password is incorrect.")
+        .with_code(app::error::ErrorCode::InvalidCredentials)
+}
