@@ -54,15 +54,9 @@ pub async fn process_due(
     let mut tx = db::begin_service(pool, ServiceRole::Auth).await?;
     let taken = account_requests::take(&mut tx, limit).await?;
     for request in &taken {
-        sqlx::query("savepoint account_request")
-            .execute(&mut *tx)
-            .await?;
+        account_requests::savepoint(&mut tx).await?;
         match resolve(&mut tx, settings, request).await {
-            Ok(()) => {
-                sqlx::query("release savepoint account_request")
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            Ok(()) => account_requests::release_savepoint(&mut tx).await?,
             Err(e) => {
                 tracing::error!(
                     request_id = request.id,
@@ -70,9 +64,7 @@ pub async fn process_due(
                     error = %e,
                     "an account request failed; dropped"
                 );
-                sqlx::query("rollback to savepoint account_request")
-                    .execute(&mut *tx)
-                    .await?;
+                account_requests::rollback_to_savepoint(&mut tx).await?;
             }
         }
     }
