@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::{
-    auth::{Actor, client::ClientMeta, flows::Flow},
+    auth::{Actor, caller::Caller, flows::Flow},
     state::AppState,
 };
 use crate::error::AppError;
@@ -12,7 +12,7 @@ use crate::error::AppError;
 pub struct RequestContext {
     pub state: AppState,
     pub actor: Actor,
-    pub client: ClientMeta,
+    pub client: Caller,
 }
 
 impl RequestContext {
@@ -30,7 +30,7 @@ impl RequestContext {
             .unwrap_or_default();
         let client = parts
             .as_ref()
-            .and_then(|p| p.extensions.get::<ClientMeta>().cloned())
+            .and_then(|p| p.extensions.get::<Caller>().cloned())
             .unwrap_or_default();
         Ok(Self {
             state,

@@ -4,7 +4,7 @@
 use uuid::Uuid;
 
 use super::{
-    auth::{Actor, ClientMeta},
+    auth::{Actor, Caller},
     cache::{Entry, PostCache},
     db::{self, Tx, audit, posts},
     markdown,
@@ -310,7 +310,7 @@ pub enum Moderation {
 pub async fn moderate(
     state: &AppState,
     actor: &Actor,
-    client: &ClientMeta,
+    client: &Caller,
     id: Uuid,
     what: Moderation,
 ) -> Result<(), AppError> {

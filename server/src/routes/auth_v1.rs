@@ -19,7 +19,7 @@ use app::{
     error::{AppError, is_body_too_large},
     ssr::{
         auth::{
-            Actor, ClientMeta,
+            Actor, Caller,
             flows::{Flow, account, api},
             jwt::Claims,
         },
@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::oauth_error::{app_error, missing_token, oauth_error};
 
-/// The routes; they need the session layers' `ClientMeta` and `Actor` (see `sessions`).
+/// The routes; they need the session layers' `Caller` and `Actor` (see `sessions`).
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/auth/v1/token", post(token))
@@ -101,7 +101,7 @@ fn unreadable_query(_: QueryRejection) -> Response {
 
 async fn token(
     State(state): State<AppState>,
-    Extension(client): Extension<ClientMeta>,
+    Extension(client): Extension<Caller>,
     grant_query: Result<Query<GrantQuery>, QueryRejection>,
     request: Request,
 ) -> Response {
@@ -150,7 +150,7 @@ struct UserBody {
 
 async fn user(
     State(state): State<AppState>,
-    Extension(client): Extension<ClientMeta>,
+    Extension(client): Extension<Caller>,
     Extension(actor): Extension<Actor>,
     claims: Option<Extension<Claims>>,
 ) -> Response {
@@ -182,7 +182,7 @@ struct LogoutQuery {
 
 async fn logout(
     State(state): State<AppState>,
-    Extension(client): Extension<ClientMeta>,
+    Extension(client): Extension<Caller>,
     logout_query: Result<Query<LogoutQuery>, QueryRejection>,
     claims: Option<Extension<Claims>>,
 ) -> Response {

@@ -10,7 +10,7 @@ pub mod signup;
 
 use uuid::Uuid;
 
-use super::{client::ClientMeta, tokens};
+use super::{caller::Caller, tokens};
 use crate::{
     domain::audit::AuditAction,
     error::AppError,
@@ -24,7 +24,7 @@ use crate::{
 /// What every flow gets from the request.
 pub struct Flow<'a> {
     pub state: &'a AppState,
-    pub client: &'a ClientMeta,
+    pub client: &'a Caller,
 }
 
 impl Flow<'_> {
