@@ -86,7 +86,7 @@ pub async fn revoke_sessions(which: String) -> Result<(), AppError> {
     serve(async |ctx| {
         use crate::{
             domain::audit::AuditAction,
-            ssr::auth::{flows::api, sessions},
+            ssr::auth::{flows, sessions},
         };
         let id = account::require_live_user(&ctx.flow(), &ctx.actor).await?;
         let session = ctx.session().await?;
@@ -94,12 +94,12 @@ pub async fn revoke_sessions(which: String) -> Result<(), AppError> {
         let current = session.id().map(|i| i.to_string());
         match which.as_str() {
             "all" => {
-                api::sign_out_everywhere(&ctx.flow(), id, None).await?;
+                flows::sign_out_everywhere(&ctx.flow(), id, None).await?;
                 sessions::end(&session, redis).await?;
                 super::redirect("/signin?signed_out=1");
             }
             "others" => {
-                api::sign_out_everywhere(&ctx.flow(), id, current.as_deref()).await?;
+                flows::sign_out_everywhere(&ctx.flow(), id, current.as_deref()).await?;
                 super::redirect("/account?saved=sessions");
             }
             handle => {

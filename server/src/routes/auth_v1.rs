@@ -20,7 +20,7 @@ use app::{
     ssr::{
         auth::{
             Actor, Caller,
-            flows::{Flow, account, api},
+            flows::{Flow, account, api_clients},
             jwt::Claims,
         },
         state::AppState,
@@ -121,9 +121,9 @@ async fn token(
     let grant_type = query.grant_type.or(body.grant_type.clone());
     let granted = match grant_type.as_deref() {
         Some("password") => {
-            api::password_grant(&flow, &text(&body.email), &text(&body.password)).await
+            api_clients::password_grant(&flow, &text(&body.email), &text(&body.password)).await
         }
-        Some("refresh_token") => api::refresh_grant(&flow, &text(&body.refresh_token)).await,
+        Some("refresh_token") => api_clients::refresh_grant(&flow, &text(&body.refresh_token)).await,
         _ => {
             return oauth_error(
                 StatusCode::BAD_REQUEST,
@@ -193,7 +193,7 @@ async fn logout(
         Ok(Query(q)) => q,
         Err(e) => return unreadable_query(e),
     };
-    let scope = match api::Scope::parse(query.scope.as_deref()) {
+    let scope = match api_clients::Scope::parse(query.scope.as_deref()) {
         Ok(scope) => scope,
         Err(e) => return app_error(e),
     };
@@ -201,7 +201,7 @@ async fn logout(
         state: &state,
         client: &client,
     };
-    match api::sign_out(&flow, claims.sub, claims.session_id, scope).await {
+    match api_clients::sign_out(&flow, claims.sub, claims.session_id, scope).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => app_error(e),
     }

@@ -22,7 +22,7 @@ use crate::{
     ssr::{
         auth::{
             Actor,
-            flows::{Flow, api, recovered, signup::queue_verification},
+            flows::{self, Flow, recovered, signup::queue_verification},
             ratelimit, sessions,
         },
         db::{self, admin as queries, admin::AuditFilter, admin::UserSearch},
@@ -85,7 +85,7 @@ fn not_self(a: &AdminTx, target: Uuid, field: &str, what: &str) -> Result<(), Ap
 /// Signs the target out everywhere (browser sessions and API clients' refresh tokens) after a
 /// committed change the database already enforces.
 async fn end_sessions_after(flow: &Flow<'_>, target: Uuid, why: &str) {
-    if let Err(e) = api::sign_out_everywhere(flow, target, None).await {
+    if let Err(e) = flows::sign_out_everywhere(flow, target, None).await {
         tracing::error!(error = ?e, %target, why, "could not sign the user out everywhere");
     }
 }
@@ -176,7 +176,7 @@ pub async fn sign_out_everywhere(
         return Err(AppError::NotFound);
     }
     // The action itself is in Redis and the auth tables; its record commits right after it.
-    let ended = api::sign_out_everywhere(flow, target, None).await?;
+    let ended = flows::sign_out_everywhere(flow, target, None).await?;
     flow.audit(
         &mut a.tx,
         AuditAction::AdminSessionsRevoked,

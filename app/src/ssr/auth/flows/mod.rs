@@ -2,7 +2,7 @@
 //! its one transaction (state change + audit entry + outbox email together) and its session
 //! work. Answers that could reveal whether an account exists are identical by construction.
 pub mod account;
-pub mod api;
+pub mod api_clients;
 pub mod recovery;
 pub mod requests;
 pub mod signin;
@@ -10,7 +10,7 @@ pub mod signup;
 
 use uuid::Uuid;
 
-use super::{caller::Caller, tokens};
+use super::{caller::Caller, sessions, tokens};
 use crate::{
     domain::audit::AuditAction,
     error::AppError,
@@ -131,6 +131,22 @@ pub async fn recovered(tx: &mut Tx, user_id: Uuid) -> Result<stored::Ended, DbEr
     if ended.voided_links > 0 {
         tracing::info!(%user_id, links = ended.voided_links, "recovery voided outstanding links");
     }
+    Ok(ended)
+}
+
+/// Signs a user out everywhere: every browser session but `except_session` (a raw session
+/// id, the caller's own), and every API client's refresh tokens. For "sign out everywhere"
+/// (the account page's and an admin's), bans and role changes; a recovery, so outstanding
+/// links end too ([`recovered`]). Returns how many browser sessions ended.
+pub async fn sign_out_everywhere(
+    flow: &Flow<'_>,
+    user: Uuid,
+    except_session: Option<&str>,
+) -> Result<usize, AppError> {
+    let ended = sessions::revoke_all(&flow.state.redis, user, except_session).await?;
+    let mut tx = flow.auth_tx().await?;
+    recovered(&mut tx, user).await?;
+    db::commit(tx).await?;
     Ok(ended)
 }
 

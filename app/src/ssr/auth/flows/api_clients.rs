@@ -170,22 +170,6 @@ pub async fn sign_out(
     Ok(())
 }
 
-/// Signs a user out everywhere: every browser session but `except_session` (a raw session
-/// id, the caller's own), and every API client's refresh tokens. For "sign out everywhere"
-/// (the account page's and an admin's), bans and role changes; a recovery, so outstanding
-/// links end too ([`super::recovered`]). Returns how many browser sessions ended.
-pub async fn sign_out_everywhere(
-    flow: &Flow<'_>,
-    user: Uuid,
-    except_session: Option<&str>,
-) -> Result<usize, AppError> {
-    let ended = sessions::revoke_all(&flow.state.redis, user, except_session).await?;
-    let mut tx = flow.auth_tx().await?;
-    super::recovered(&mut tx, user).await?;
-    db::commit(tx).await?;
-    Ok(ended)
-}
-
 async fn store(
     flow: &Flow<'_>,
     tx: &mut Tx,
