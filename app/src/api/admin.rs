@@ -95,7 +95,7 @@ pub async fn audit_log(
     #[server(default)] after: Option<String>,
 ) -> Result<AuditPage, AppError> {
     serve(async |ctx| {
-        let query = admin::records::AuditQuery {
+        let query = admin::audit_log::AuditQuery {
             actor,
             target,
             action,
@@ -103,7 +103,7 @@ pub async fn audit_log(
             until,
             after,
         };
-        admin::records::audit_log(&ctx.flow(), &ctx.actor, &query).await
+        admin::audit_log::page(&ctx.flow(), &ctx.actor, &query).await
     })
     .await
 }
@@ -116,7 +116,7 @@ pub async fn outbox(
 ) -> Result<OutboxPage, AppError> {
     serve(async |ctx| {
         let view = crate::domain::admin::OutboxView::parse(&view);
-        admin::records::outbox(&ctx.flow(), &ctx.actor, view, after.as_deref()).await
+        admin::outbox::page(&ctx.flow(), &ctx.actor, view, after.as_deref()).await
     })
     .await
 }
@@ -124,7 +124,7 @@ pub async fn outbox(
 #[server(endpoint = "admin/outbox_retry")]
 pub async fn retry_outbox(id: i64) -> Result<(), AppError> {
     serve(async |ctx| {
-        admin::records::retry(&ctx.flow(), &ctx.actor, id).await?;
+        admin::outbox::retry(&ctx.flow(), &ctx.actor, id).await?;
         super::redirect("/admin/outbox?view=dead&done=retried");
         Ok(())
     })

@@ -123,7 +123,9 @@ async fn token(
         Some("password") => {
             api_clients::password_grant(&flow, &text(&body.email), &text(&body.password)).await
         }
-        Some("refresh_token") => api_clients::refresh_grant(&flow, &text(&body.refresh_token)).await,
+        Some("refresh_token") => {
+            api_clients::refresh_grant(&flow, &text(&body.refresh_token)).await
+        }
         _ => {
             return oauth_error(
                 StatusCode::BAD_REQUEST,

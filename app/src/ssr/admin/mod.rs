@@ -6,7 +6,8 @@
 //! Every change is recorded in `auth.audit_log` in the same transaction as the change, inserted
 //! *as the admin*: the log's policy requires `actor_id = auth.uid()`, so an entry cannot name
 //! anyone but the admin who really acted. Redis (sessions) follows after the commit.
-pub mod records;
+pub mod audit_log;
+pub mod outbox;
 pub mod users;
 
 use uuid::Uuid;

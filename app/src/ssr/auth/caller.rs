@@ -150,9 +150,7 @@ mod tests {
         // Not valid visible ASCII: ignored rather than guessed at.
         assert_eq!(Caller::from_request(&h, None, &NONE).user_agent, None);
         let h = headers(&[("user-agent", &"a".repeat(600))]);
-        let ua = Caller::from_request(&h, None, &NONE)
-            .user_agent
-            .unwrap();
+        let ua = Caller::from_request(&h, None, &NONE).user_agent.unwrap();
         assert_eq!(ua.chars().count(), MAX_USER_AGENT_CHARS);
     }
 
