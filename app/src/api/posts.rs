@@ -22,23 +22,23 @@ fn post_id(id: &str) -> Result<uuid::Uuid, AppError> {
 /// Page `page` (from 1) of published posts, newest first.
 #[server(endpoint = "posts/list")]
 pub async fn list_posts(#[server(default)] page: Option<u32>) -> Result<PostPage, AppError> {
-    serve(async |ctx| posts_service::list(&ctx.state, page.unwrap_or(1)).await).await
+    serve(async |ctx| posts_service::list(&ctx, page.unwrap_or(1)).await).await
 }
 
 #[server(endpoint = "posts/get")]
 pub async fn get_post(slug: String) -> Result<PostView, AppError> {
-    serve(async |ctx| posts_service::get(&ctx.state, &ctx.actor, &slug).await).await
+    serve(async |ctx| posts_service::get(&ctx, &slug).await).await
 }
 
 /// Page `page` (from 1) of the signed-in user's posts, drafts included, without bodies.
 #[server(endpoint = "posts/mine")]
 pub async fn my_posts(#[server(default)] page: Option<u32>) -> Result<RowPage, AppError> {
-    serve(async |ctx| posts_service::mine(&ctx.state, &ctx.actor, page.unwrap_or(1)).await).await
+    serve(async |ctx| posts_service::mine(&ctx, page.unwrap_or(1)).await).await
 }
 
 #[server(endpoint = "posts/editable")]
 pub async fn post_for_editing(slug: String) -> Result<EditablePost, AppError> {
-    serve(async |ctx| posts_service::editable(&ctx.state, &ctx.actor, &slug).await).await
+    serve(async |ctx| posts_service::editable(&ctx, &slug).await).await
 }
 
 /// The body rendered and sanitized exactly as the post page will show it.
@@ -59,7 +59,7 @@ pub async fn create_post(
             Some("publish") => PostStatus::Published,
             _ => PostStatus::Draft,
         };
-        let slug = posts_service::create(&ctx.state, &ctx.actor, &title, &body, status).await?;
+        let slug = posts_service::create(&ctx, &title, &body, status).await?;
         super::redirect(&format!("/posts/{slug}?saved={}", status.as_str()));
         Ok(())
     })
@@ -69,8 +69,7 @@ pub async fn create_post(
 #[server(endpoint = "posts/update")]
 pub async fn update_post(id: String, title: String, body: String) -> Result<(), AppError> {
     serve(async |ctx| {
-        let slug =
-            posts_service::update(&ctx.state, &ctx.actor, post_id(&id)?, &title, &body).await?;
+        let slug = posts_service::update(&ctx, post_id(&id)?, &title, &body).await?;
         super::redirect(&format!("/posts/{slug}?saved=edited"));
         Ok(())
     })
@@ -83,9 +82,7 @@ pub async fn publish_post(
     #[server(default)] next: Option<String>,
 ) -> Result<(), AppError> {
     serve(async |ctx| {
-        let slug =
-            posts_service::set_status(&ctx.state, &ctx.actor, post_id(&id)?, PostStatus::Published)
-                .await?;
+        let slug = posts_service::set_status(&ctx, post_id(&id)?, PostStatus::Published).await?;
         super::redirect_or(next.as_deref(), &format!("/posts/{slug}?saved=published"));
         Ok(())
     })
@@ -98,9 +95,7 @@ pub async fn unpublish_post(
     #[server(default)] next: Option<String>,
 ) -> Result<(), AppError> {
     serve(async |ctx| {
-        let slug =
-            posts_service::set_status(&ctx.state, &ctx.actor, post_id(&id)?, PostStatus::Draft)
-                .await?;
+        let slug = posts_service::set_status(&ctx, post_id(&id)?, PostStatus::Draft).await?;
         super::redirect_or(next.as_deref(), &format!("/posts/{slug}?saved=unpublished"));
         Ok(())
     })
@@ -110,7 +105,7 @@ pub async fn unpublish_post(
 #[server(endpoint = "posts/delete")]
 pub async fn delete_post(id: String) -> Result<(), AppError> {
     serve(async |ctx| {
-        posts_service::delete(&ctx.state, &ctx.actor, post_id(&id)?).await?;
+        posts_service::delete(&ctx, post_id(&id)?).await?;
         super::redirect("/posts/mine?saved=deleted");
         Ok(())
     })
@@ -120,17 +115,14 @@ pub async fn delete_post(id: String) -> Result<(), AppError> {
 /// Every post, drafts included (admins only: 403 otherwise, and RLS besides).
 #[server(endpoint = "admin/posts/list")]
 pub async fn moderation_posts(#[server(default)] page: Option<u32>) -> Result<RowPage, AppError> {
-    serve(async |ctx| {
-        posts_service::moderation_list(&ctx.state, &ctx.actor, page.unwrap_or(1)).await
-    })
-    .await
+    serve(async |ctx| posts_service::moderation_list(&ctx, page.unwrap_or(1)).await).await
 }
 
 #[server(endpoint = "admin/posts/unpublish")]
 pub async fn moderate_unpublish(id: String) -> Result<(), AppError> {
     serve(async |ctx| {
         let what = posts_service::Moderation::Unpublish;
-        posts_service::moderate(&ctx.state, &ctx.actor, &ctx.client, post_id(&id)?, what).await?;
+        posts_service::moderate(&ctx, post_id(&id)?, what).await?;
         super::redirect("/admin/posts?saved=unpublished");
         Ok(())
     })
@@ -141,7 +133,7 @@ pub async fn moderate_unpublish(id: String) -> Result<(), AppError> {
 pub async fn moderate_delete(id: String) -> Result<(), AppError> {
     serve(async |ctx| {
         let what = posts_service::Moderation::Delete;
-        posts_service::moderate(&ctx.state, &ctx.actor, &ctx.client, post_id(&id)?, what).await?;
+        posts_service::moderate(&ctx, post_id(&id)?, what).await?;
         super::redirect("/admin/posts?saved=deleted");
         Ok(())
     })

@@ -11,5 +11,6 @@ pub mod markdown;
 pub mod posts_service;
 pub mod settings;
 pub mod state;
+pub mod status;
 
 pub use context::{RequestContext, serve};

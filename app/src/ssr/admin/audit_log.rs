@@ -6,7 +6,7 @@ use crate::{
     domain::admin::{AuditPage, encode_cursor},
     error::AppError,
     ssr::{
-        auth::{Actor, flows::Flow},
+        RequestContext,
         db::admin::{self as queries, AuditFilter},
     },
 };
@@ -48,15 +48,11 @@ fn parse_time(field: &str, value: &str) -> Result<Option<DateTime<Utc>>, AppErro
 }
 
 #[tracing::instrument(name = "admin.audit_log", skip_all)]
-pub async fn page(
-    flow: &Flow<'_>,
-    actor: &Actor,
-    query: &AuditQuery,
-) -> Result<AuditPage, AppError> {
+pub async fn page(ctx: &RequestContext, query: &AuditQuery) -> Result<AuditPage, AppError> {
     let after = cursor::<i64>(query.after.as_deref())?;
     let from = parse_time("from", &query.from)?;
     let until = parse_time("until", &query.until)?;
-    let mut a = begin_admin(flow.state, actor).await?;
+    let mut a = begin_admin(ctx).await?;
     let mut user = async |field: &str, reference: &str| match non_empty(reference) {
         None => Ok(None),
         Some(r) => queries::resolve_user(&mut a.tx, r)

@@ -8,21 +8,17 @@ use crate::{
         audit::AuditAction,
     },
     error::AppError,
-    ssr::{
-        auth::{Actor, flows::Flow},
-        db::admin as queries,
-    },
+    ssr::{RequestContext, db::admin as queries},
 };
 
 #[tracing::instrument(name = "admin.outbox", skip_all)]
 pub async fn page(
-    flow: &Flow<'_>,
-    actor: &Actor,
+    ctx: &RequestContext,
     view: OutboxView,
     after: Option<&str>,
 ) -> Result<OutboxPage, AppError> {
     let after = cursor::<i64>(after)?;
-    let mut a = begin_admin(flow.state, actor).await?;
+    let mut a = begin_admin(ctx).await?;
     let (pending, dead) = queries::outbox_counts(&mut a.tx).await?;
     let mut items = queries::outbox_items(&mut a.tx, view, after, page_limit()).await?;
     a.commit().await?;
@@ -41,8 +37,8 @@ pub async fn page(
 
 /// Puts a dead email back in the queue, due now with a fresh set of attempts.
 #[tracing::instrument(name = "admin.retry_outbox", skip_all, fields(outbox_id = id))]
-pub async fn retry(flow: &Flow<'_>, actor: &Actor, id: i64) -> Result<(), AppError> {
-    let mut a = begin_admin(flow.state, actor).await?;
+pub async fn retry(ctx: &RequestContext, id: i64) -> Result<(), AppError> {
+    let mut a = begin_admin(ctx).await?;
     let Some(kind) = queries::retry_dead(&mut a.tx, id).await? else {
         return Err(AppError::Conflict(
             "Only a dead message can be retried: this one was sent, is still queued, does \
@@ -51,7 +47,7 @@ pub async fn retry(flow: &Flow<'_>, actor: &Actor, id: i64) -> Result<(), AppErr
                 .into(),
         ));
     };
-    flow.audit(
+    ctx.audit(
         &mut a.tx,
         AuditAction::OutboxRetried,
         Some(a.admin),

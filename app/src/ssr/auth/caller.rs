@@ -5,8 +5,11 @@ mod proxies;
 use std::net::{IpAddr, SocketAddr};
 
 use http::HeaderMap;
+use uuid::Uuid;
 
 pub use proxies::{Network, TrustedProxies};
+
+use crate::{domain::audit::AuditAction, ssr::db::audit};
 
 /// Longer user agents are cut: they are stored in Redis and the audit log.
 pub const MAX_USER_AGENT_CHARS: usize = 512;
@@ -34,6 +37,24 @@ impl Caller {
         Self {
             ip: peer.map(|p| proxies.client_address(p.ip(), headers)),
             user_agent,
+        }
+    }
+
+    /// An audit entry recording that this caller did `action`.
+    pub fn audit_entry(
+        &self,
+        action: AuditAction,
+        actor: Option<Uuid>,
+        target: Option<Uuid>,
+        details: serde_json::Value,
+    ) -> audit::Entry<'_> {
+        audit::Entry {
+            actor_id: actor,
+            target_id: target,
+            action,
+            ip: self.ip,
+            user_agent: self.user_agent.as_deref(),
+            details,
         }
     }
 
