@@ -5,6 +5,6 @@ use leptos::prelude::*;
 /// Reads the database's version, role and clock. Used by the home page.
 #[server(endpoint = "check_database")]
 pub async fn check_database() -> Result<DatabaseStatus, AppError> {
-    use crate::ssr::{serve, status};
-    serve(async |ctx| status::database(&ctx).await).await
+    use crate::ssr::{serve, status_service};
+    serve(async |ctx| status_service::database(&ctx).await).await
 }

@@ -11,6 +11,6 @@ pub mod markdown;
 pub mod posts_service;
 pub mod settings;
 pub mod state;
-pub mod status;
+pub mod status_service;
 
 pub use context::{RequestContext, serve};

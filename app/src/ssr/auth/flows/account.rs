@@ -23,8 +23,8 @@ use crate::{
     },
 };
 
-/// [`crate::ssr::auth::Actor::require_user`], and for an API client's access token a check that its sign-in is still
-/// live (the `begin_as` statement, see `db::begin_as`). For actions that otherwise reach no
+/// The signed-in user (401 otherwise), and for an API client's access token a check that its
+/// sign-in is still live (the `begin_as` statement, see `db::begin_as`). For actions that otherwise reach no
 /// user data through `begin_as` (the session list lives in Redis), so a token whose sign-in
 /// ended gets nothing there either. Browser sessions need no check: Redis ends them.
 pub async fn require_live_user(ctx: &RequestContext) -> Result<Uuid, AppError> {
