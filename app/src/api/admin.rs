@@ -114,11 +114,8 @@ pub async fn outbox(
     #[server(default)] view: String,
     #[server(default)] after: Option<String>,
 ) -> Result<OutboxPage, AppError> {
-    serve(async |ctx| {
-        let view = crate::domain::admin::OutboxView::parse(&view);
-        admin::outbox::page(&ctx, view, after.as_deref()).await
-    })
-    .await
+    let view = crate::domain::admin::OutboxView::parse(&view);
+    serve(async |ctx| admin::outbox::page(&ctx, view, after.as_deref()).await).await
 }
 
 #[server(endpoint = "admin/outbox_retry")]

@@ -55,10 +55,7 @@ pub async fn create_post(
     #[server(default)] intent: Option<String>,
 ) -> Result<(), AppError> {
     serve(async |ctx| {
-        let status = match intent.as_deref() {
-            Some("publish") => PostStatus::Published,
-            _ => PostStatus::Draft,
-        };
+        let status = PostStatus::from_intent(intent.as_deref());
         let slug = posts_service::create(&ctx, &title, &body, status).await?;
         super::redirect(&format!("/posts/{slug}?saved={}", status.as_str()));
         Ok(())
