@@ -1,6 +1,6 @@
 //! Who is asking: the actor of a request.
 mod actor;
-pub mod client;
+pub mod caller;
 pub mod flows;
 pub mod jwt;
 pub mod password;
@@ -9,4 +9,4 @@ pub mod sessions;
 pub mod tokens;
 
 pub use actor::Actor;
-pub use client::ClientMeta;
+pub use caller::Caller;

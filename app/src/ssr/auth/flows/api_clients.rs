@@ -8,11 +8,12 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Flow, signin};
+use super::signin;
 use crate::{
     domain::audit::AuditAction,
     error::AppError,
     ssr::{
+        RequestContext,
         auth::{ratelimit, sessions, tokens},
         db::{self, Tx, refresh_tokens, refresh_tokens::Presented, users},
     },
@@ -46,38 +47,36 @@ fn invalid_refresh_token() -> AppError {
 /// unconfirmed addresses), then a new token family.
 #[tracing::instrument(name = "api.password_grant", skip_all)]
 pub async fn password_grant(
-    flow: &Flow<'_>,
+    ctx: &RequestContext,
     email: &str,
     password: &str,
 ) -> Result<TokenPair, AppError> {
-    let (user, mut tx) = signin::authenticate(flow, email, password, "api").await?;
+    let (user, mut tx) = signin::authenticate(ctx, email, password, "api").await?;
     let family = Uuid::new_v4();
     let ends = Utc::now()
-        + chrono::Duration::from_std(flow.settings().session_absolute)
+        + chrono::Duration::from_std(ctx.settings().session_absolute)
             .unwrap_or(chrono::Duration::days(30));
-    let refresh = store(flow, &mut tx, user.id, family, ends).await?;
+    let refresh = store(ctx, &mut tx, user.id, family, ends).await?;
     // Like browser sessions, at most so many sign-ins: the least recently used ones end.
     let keep = i64::try_from(sessions::MAX_SESSIONS_PER_USER).unwrap_or(i64::MAX);
     refresh_tokens::revoke_beyond(&mut tx, user.id, keep).await?;
     db::commit(tx).await?;
-    pair(flow, user.id, user.email, family, refresh)
+    pair(ctx, user.id, user.email, family, refresh)
 }
 
 /// `grant_type=refresh_token`: spends the refresh token and returns a new pair in the same
 /// family. A token used before ends the family; a banned or deleted user gets nothing.
 #[tracing::instrument(name = "api.refresh_grant", skip_all)]
-pub async fn refresh_grant(flow: &Flow<'_>, refresh_token: &str) -> Result<TokenPair, AppError> {
+pub async fn refresh_grant(
+    ctx: &RequestContext,
+    refresh_token: &str,
+) -> Result<TokenPair, AppError> {
     let refresh_token = refresh_token.trim();
-    ratelimit::hit_or_pass(
-        &flow.state.redis,
-        &ratelimit::REFRESH_PER_IP,
-        &flow.ip_key(),
-    )
-    .await?;
+    ratelimit::hit_or_pass(&ctx.state.redis, &ratelimit::REFRESH_PER_IP, &ctx.ip_key()).await?;
     if refresh_token.is_empty() {
         return Err(AppError::invalid("refresh_token", "Send a refresh token."));
     }
-    let mut tx = flow.auth_tx().await?;
+    let mut tx = ctx.auth_tx().await?;
     match refresh_tokens::present(&mut tx, &tokens::hash_token(refresh_token)).await? {
         Presented::Live {
             user_id,
@@ -92,13 +91,13 @@ pub async fn refresh_grant(flow: &Flow<'_>, refresh_token: &str) -> Result<Token
                 db::commit(tx).await?;
                 return Err(invalid_refresh_token());
             };
-            let refresh = store(flow, &mut tx, user.id, family_id, expires_at).await?;
+            let refresh = store(ctx, &mut tx, user.id, family_id, expires_at).await?;
             db::commit(tx).await?;
-            pair(flow, user.id, user.email, family_id, refresh)
+            pair(ctx, user.id, user.email, family_id, refresh)
         }
         Presented::Reused { user_id, family_id } => {
             let ended = refresh_tokens::revoke_family(&mut tx, user_id, family_id).await?;
-            flow.audit(
+            ctx.audit(
                 &mut tx,
                 AuditAction::TokenReuseDetected,
                 None,
@@ -138,12 +137,12 @@ impl Scope {
 /// next request on (`db::begin_as`).
 #[tracing::instrument(name = "api.sign_out", skip_all)]
 pub async fn sign_out(
-    flow: &Flow<'_>,
+    ctx: &RequestContext,
     user: Uuid,
     family: Uuid,
     scope: Scope,
 ) -> Result<(), AppError> {
-    let mut tx = flow.auth_tx().await?;
+    let mut tx = ctx.auth_tx().await?;
     let ended = match scope {
         Scope::Local => refresh_tokens::revoke_family(&mut tx, user, family).await?,
         Scope::Global => u64::try_from(
@@ -158,7 +157,7 @@ pub async fn sign_out(
     } else {
         "local"
     };
-    flow.audit(
+    ctx.audit(
         &mut tx,
         AuditAction::SignedOut,
         Some(user),
@@ -170,24 +169,8 @@ pub async fn sign_out(
     Ok(())
 }
 
-/// Signs a user out everywhere: every browser session but `except_session` (a raw session
-/// id, the caller's own), and every API client's refresh tokens. For "sign out everywhere"
-/// (the account page's and an admin's), bans and role changes; a recovery, so outstanding
-/// links end too ([`super::recovered`]). Returns how many browser sessions ended.
-pub async fn sign_out_everywhere(
-    flow: &Flow<'_>,
-    user: Uuid,
-    except_session: Option<&str>,
-) -> Result<usize, AppError> {
-    let ended = sessions::revoke_all(&flow.state.redis, user, except_session).await?;
-    let mut tx = flow.auth_tx().await?;
-    super::recovered(&mut tx, user).await?;
-    db::commit(tx).await?;
-    Ok(ended)
-}
-
 async fn store(
-    flow: &Flow<'_>,
+    ctx: &RequestContext,
     tx: &mut Tx,
     user: Uuid,
     family: Uuid,
@@ -201,8 +184,8 @@ async fn store(
             family_id: family,
             token_hash: &tokens::hash_token(&token),
             expires_at,
-            ip: flow.client.ip,
-            user_agent: flow.client.user_agent.as_deref(),
+            ip: ctx.caller.ip,
+            user_agent: ctx.caller.user_agent.as_deref(),
         },
     )
     .await?;
@@ -210,13 +193,13 @@ async fn store(
 }
 
 fn pair(
-    flow: &Flow<'_>,
+    ctx: &RequestContext,
     user: Uuid,
     email: String,
     family: Uuid,
     refresh_token: String,
 ) -> Result<TokenPair, AppError> {
-    let (access_token, claims) = flow.state.jwt.issue(user, &email, family).map_err(|e| {
+    let (access_token, claims) = ctx.state.jwt.issue(user, &email, family).map_err(|e| {
         tracing::error!(error = %e, "could not sign an access token");
         AppError::Internal
     })?;
