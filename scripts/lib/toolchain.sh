@@ -94,6 +94,14 @@ ensure_cargo_leptos() {
   cargo_leptos_ok || die "cargo leptos --version is not $CARGO_LEPTOS_VERSION after install"
 }
 
+# lock_version CRATE: the highest version of CRATE in Cargo.lock (empty when absent).
+lock_version() {
+  awk -v want="\"$1\"" '/^\[\[package\]\]/ {name = ""}
+                         /^name = / {name = $3}
+                         /^version = / && name == want {gsub(/"/, "", $3); print $3}' \
+    "$ROOT/Cargo.lock" 2>/dev/null | sort -V | tail -1
+}
+
 # The wasm-bindgen CLI must match the wasm-bindgen crate in Cargo.lock exactly; with it on
 # PATH cargo-leptos does not try to download one (GitHub is unreachable here).
 ensure_wasm_bindgen() {
@@ -102,10 +110,7 @@ ensure_wasm_bindgen() {
     [[ -f $ROOT/Cargo.toml ]] || { warn "no Cargo.toml yet: wasm-bindgen check skipped"; return 0; }
     (cd "$ROOT" && cargo generate-lockfile -q)
   fi
-  want=$(awk '/^\[\[package\]\]/ {name = ""}
-              /^name = / {name = $3}
-              /^version = / && name == "\"wasm-bindgen\"" {gsub(/"/, "", $3); print $3}' "$lock" |
-         sort -V | tail -1)
+  want=$(lock_version wasm-bindgen)
   [[ -n $want ]] || { warn "Cargo.lock has no wasm-bindgen: check skipped"; return 0; }
   have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}') || true
   [[ $have == "$want" ]] && return 0
@@ -113,6 +118,23 @@ ensure_wasm_bindgen() {
   # No --locked: a locked dependency of the CLI is missing from the registry mirror.
   CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
     cargo install wasm-bindgen-cli --version "$want"
+}
+
+# sqlx-cli (`cargo sqlx prepare --check` in scripts/test) must match the sqlx crate in
+# Cargo.lock: the offline data it writes and checks is versioned with the macros. Postgres and
+# rustls only (the default features add MySQL, SQLite and native-tls, i.e. OpenSSL).
+ensure_sqlx_cli() {
+  local want have t0
+  want=$(lock_version sqlx)
+  [[ -n $want ]] || { warn "Cargo.lock has no sqlx: sqlx-cli skipped"; return 0; }
+  have=$(cargo sqlx --version 2>/dev/null | awk '{print $2}') || true
+  [[ $have == "$want" ]] && return 0
+  log "sqlx-cli: installing $want (have: ${have:-none}, ~4 min)"
+  t0=$SECONDS
+  cargo install --locked sqlx-cli --version "$want" --no-default-features --features postgres,rustls
+  info "sqlx-cli: installed in $((SECONDS - t0))s"
+  [[ $(cargo sqlx --version 2>/dev/null | awk '{print $2}') == "$want" ]] ||
+    die "cargo sqlx --version is not $want after install"
 }
 
 # end2end/node_modules: Playwright, MailDev, and binaryen's wasm-opt (npm's v132: Debian's
@@ -134,5 +156,6 @@ ensure_toolchain() {
   ensure_wasm_target
   ensure_cargo_leptos
   ensure_wasm_bindgen
+  ensure_sqlx_cli
   ensure_npm
 }

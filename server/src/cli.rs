@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use app::domain::audit::AuditAction;
 use app::ssr::{
     auth::{Actor, password::Hasher},
-    db::{self, DbError, ServiceRole, audit, users},
+    db::{self, DbError, ServiceRole, audit, bootstrap, posts, users},
 };
 use secrecy::ExposeSecret as _;
 use serde_json::json;
@@ -130,19 +130,15 @@ pub enum GrantError {
     Db(#[source] DbError),
 }
 
-impl From<sqlx::Error> for GrantError {
-    fn from(e: sqlx::Error) -> Self {
-        match &e {
-            // undefined_table
-            sqlx::Error::Database(db) if db.code().as_deref() == Some("42P01") => Self::NotMigrated,
-            _ => Self::Db(e.into()),
-        }
-    }
-}
-
 impl From<DbError> for GrantError {
     fn from(e: DbError) -> Self {
-        Self::Db(e)
+        match &e {
+            // undefined_table
+            DbError::Other(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42P01") => {
+                Self::NotMigrated
+            }
+            _ => Self::Db(e),
+        }
     }
 }
 
@@ -152,21 +148,15 @@ impl From<DbError> for GrantError {
 /// for the audit entry (admin may only log entries as itself, and here nobody is).
 /// `via` says what ran it (`grant-admin`, `seed-dev`).
 pub async fn grant_admin(pool: &PgPool, email: &str, via: &str) -> Result<Grant, GrantError> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("select set_config('role', 'admin', true)")
-        .execute(&mut *tx)
-        .await?;
-    let found: Option<(Uuid, String, bool, bool)> = sqlx::query_as(
-        "select u.id, p.role, u.email_confirmed_at is not null, \
-                coalesce(u.banned_until > now(), false) \
-           from auth.users u join public.profiles p on p.id = u.id \
-          where lower(u.email) = lower($1) \
-            for update of p",
-    )
-    .bind(email.trim())
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((user_id, role, confirmed, banned)) = found else {
+    let mut tx = bootstrap::begin_as_admin(pool).await?;
+    let found = bootstrap::candidate_by_email(&mut tx, email.trim()).await?;
+    let Some(bootstrap::Candidate {
+        id: user_id,
+        role,
+        confirmed,
+        banned,
+    }) = found
+    else {
         return Err(GrantError::NoSuchUser(email.trim().to_string()));
     };
     let grant = Grant {
@@ -178,13 +168,8 @@ pub async fn grant_admin(pool: &PgPool, email: &str, via: &str) -> Result<Grant,
     if grant.already_admin {
         return Ok(grant);
     }
-    sqlx::query("update public.profiles set role = 'admin' where id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("select set_config('role', 'auth_service', true)")
-        .execute(&mut *tx)
-        .await?;
+    bootstrap::make_admin(&mut tx, user_id).await?;
+    bootstrap::switch_to(&mut tx, ServiceRole::Auth).await?;
     // A role change is a recovery action like the admin page's (see `flows::recovered`).
     app::ssr::auth::flows::recovered(&mut tx, user_id).await?;
     let os_user = std::env::var("USER").unwrap_or_default();
@@ -200,7 +185,7 @@ pub async fn grant_admin(pool: &PgPool, email: &str, via: &str) -> Result<Grant,
         },
     )
     .await?;
-    tx.commit().await?;
+    db::commit(tx).await?;
     Ok(grant)
 }
 
@@ -397,18 +382,9 @@ async fn seed_posts(pool: &PgPool, author: Uuid) -> anyhow::Result<usize> {
     let mut tx = db::begin_as(pool, &actor).await?;
     let mut added = 0;
     for (slug, title, body, status) in DEMO_POSTS {
-        let done = sqlx::query(
-            "insert into public.posts (author_id, slug, title, body, status) \
-             values ((select auth.uid()), $1, $2, $3, $4) on conflict do nothing",
-        )
-        .bind(slug)
-        .bind(title)
-        .bind(body)
-        .bind(status)
-        .execute(&mut *tx)
-        .await
-        .map_err(DbError::from)?;
-        added += usize::try_from(done.rows_affected()).unwrap_or(0);
+        if posts::insert_demo(&mut tx, slug, title, body, status).await? {
+            added += 1;
+        }
     }
     db::commit(tx).await?;
     Ok(added)

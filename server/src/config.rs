@@ -3,7 +3,7 @@
 //! a global: tests build a `Settings` of their own.
 use std::{net::SocketAddr, time::Duration};
 
-use app::ssr::auth::client::TrustedProxies;
+use app::ssr::auth::caller::TrustedProxies;
 use secrecy::{ExposeSecret, SecretString};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

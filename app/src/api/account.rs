@@ -11,7 +11,7 @@ use crate::ssr::{auth::flows::account, serve};
 
 #[server(endpoint = "account/get")]
 pub async fn get_account() -> Result<Account, AppError> {
-    serve(async |ctx| account::load(&ctx.flow(), &ctx.actor).await).await
+    serve(async |ctx| account::load(&ctx).await).await
 }
 
 #[server(endpoint = "account/profile")]
@@ -21,7 +21,7 @@ pub async fn update_profile(
     #[server(default)] bio: String,
 ) -> Result<(), AppError> {
     serve(async |ctx| {
-        account::update_profile(&ctx.flow(), &ctx.actor, &username, &display_name, &bio).await?;
+        account::update_profile(&ctx, &username, &display_name, &bio).await?;
         super::redirect("/account?saved=profile");
         Ok(())
     })
@@ -35,14 +35,7 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     serve(async |ctx| {
         let session = ctx.session().await?;
-        account::change_password(
-            &ctx.flow(),
-            &ctx.actor,
-            &session,
-            &current_password,
-            new_password,
-        )
-        .await?;
+        account::change_password(&ctx, &session, &current_password, new_password).await?;
         super::redirect("/account?saved=password");
         Ok(())
     })
@@ -52,7 +45,7 @@ pub async fn change_password(
 #[server(endpoint = "account/email")]
 pub async fn change_email(new_email: String, password: String) -> Result<(), AppError> {
     serve(async |ctx| {
-        account::request_email_change(&ctx.flow(), &ctx.actor, &new_email, &password).await?;
+        account::request_email_change(&ctx, &new_email, &password).await?;
         super::redirect("/account?saved=email");
         Ok(())
     })
@@ -62,7 +55,7 @@ pub async fn change_email(new_email: String, password: String) -> Result<(), App
 #[server(endpoint = "account/confirm_email")]
 pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
     serve(async |ctx| {
-        account::confirm_email_change(&ctx.flow(), &ctx.actor, &token).await?;
+        account::confirm_email_change(&ctx, &token).await?;
         super::redirect("/account?saved=email-confirmed");
         Ok(())
     })
@@ -71,51 +64,19 @@ pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
 
 #[server(endpoint = "account/sessions")]
 pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
-    serve(async |ctx| {
-        let id = account::require_live_user(&ctx.flow(), &ctx.actor).await?;
-        let session = ctx.session().await?;
-        let current = session.id().map(|i| i.to_string());
-        crate::ssr::auth::sessions::list(&ctx.state.redis, id, current.as_deref()).await
-    })
-    .await
+    serve(async |ctx| account::list_sessions(&ctx, &ctx.session().await?).await).await
 }
 
 /// `which`: a session handle from the list, `others`, or `all`.
 #[server(endpoint = "account/revoke")]
 pub async fn revoke_sessions(which: String) -> Result<(), AppError> {
     serve(async |ctx| {
-        use crate::{
-            domain::audit::AuditAction,
-            ssr::auth::{flows::api, sessions},
-        };
-        let id = account::require_live_user(&ctx.flow(), &ctx.actor).await?;
         let session = ctx.session().await?;
-        let redis = &ctx.state.redis;
-        let current = session.id().map(|i| i.to_string());
-        match which.as_str() {
-            "all" => {
-                api::sign_out_everywhere(&ctx.flow(), id, None).await?;
-                sessions::end(&session, redis).await?;
-                super::redirect("/signin?signed_out=1");
-            }
-            "others" => {
-                api::sign_out_everywhere(&ctx.flow(), id, current.as_deref()).await?;
-                super::redirect("/account?saved=sessions");
-            }
-            handle => {
-                if !sessions::revoke(redis, id, handle).await? {
-                    return Err(AppError::NotFound);
-                }
-                super::redirect("/account?saved=sessions");
-            }
-        }
-        ctx.flow()
-            .audit_now(
-                AuditAction::SessionsRevoked,
-                id,
-                serde_json::json!({ "which": which }),
-            )
-            .await?;
+        let revoked = account::revoke_sessions(&ctx, &session, &which).await?;
+        super::redirect(match revoked {
+            account::Revoked::All => "/signin?signed_out=1",
+            account::Revoked::Others | account::Revoked::One => "/account?saved=sessions",
+        });
         Ok(())
     })
     .await
@@ -125,7 +86,7 @@ pub async fn revoke_sessions(which: String) -> Result<(), AppError> {
 pub async fn delete_account(password: String) -> Result<(), AppError> {
     serve(async |ctx| {
         let session = ctx.session().await?;
-        account::delete_account(&ctx.flow(), &ctx.actor, &session, &password).await?;
+        account::delete_account(&ctx, &session, &password).await?;
         super::redirect("/?deleted=1");
         Ok(())
     })

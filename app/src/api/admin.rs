@@ -23,19 +23,19 @@ pub async fn list_users(
     #[server(default)] q: String,
     #[server(default)] after: Option<String>,
 ) -> Result<UserPage, AppError> {
-    serve(async |ctx| admin::users::list(&ctx.flow(), &ctx.actor, &q, after.as_deref()).await).await
+    serve(async |ctx| admin::users::list(&ctx, &q, after.as_deref()).await).await
 }
 
 #[server(endpoint = "admin/user")]
 pub async fn get_user(id: Uuid) -> Result<UserDetail, AppError> {
-    serve(async |ctx| admin::users::detail(&ctx.flow(), &ctx.actor, id).await).await
+    serve(async |ctx| admin::users::detail(&ctx, id).await).await
 }
 
 /// `role`: `user` or `admin`. The target is signed out everywhere.
 #[server(endpoint = "admin/set_role")]
 pub async fn set_user_role(id: Uuid, role: String) -> Result<(), AppError> {
     serve(async |ctx| {
-        admin::users::set_role(&ctx.flow(), &ctx.actor, id, &role).await?;
+        admin::users::set_role(&ctx, id, &role).await?;
         super::redirect(&user_page(id, "role"));
         Ok(())
     })
@@ -46,7 +46,7 @@ pub async fn set_user_role(id: Uuid, role: String) -> Result<(), AppError> {
 #[server(endpoint = "admin/ban")]
 pub async fn ban_user(id: Uuid, duration: String) -> Result<(), AppError> {
     serve(async |ctx| {
-        admin::users::ban(&ctx.flow(), &ctx.actor, id, &duration).await?;
+        admin::users::ban(&ctx, id, &duration).await?;
         super::redirect(&user_page(id, "banned"));
         Ok(())
     })
@@ -56,7 +56,7 @@ pub async fn ban_user(id: Uuid, duration: String) -> Result<(), AppError> {
 #[server(endpoint = "admin/unban")]
 pub async fn unban_user(id: Uuid) -> Result<(), AppError> {
     serve(async |ctx| {
-        admin::users::unban(&ctx.flow(), &ctx.actor, id).await?;
+        admin::users::unban(&ctx, id).await?;
         super::redirect(&user_page(id, "unbanned"));
         Ok(())
     })
@@ -66,7 +66,7 @@ pub async fn unban_user(id: Uuid) -> Result<(), AppError> {
 #[server(endpoint = "admin/sign_out")]
 pub async fn sign_out_user(id: Uuid) -> Result<(), AppError> {
     serve(async |ctx| {
-        admin::users::sign_out_everywhere(&ctx.flow(), &ctx.actor, id).await?;
+        admin::users::sign_out_everywhere(&ctx, id).await?;
         super::redirect(&user_page(id, "signed-out"));
         Ok(())
     })
@@ -76,7 +76,7 @@ pub async fn sign_out_user(id: Uuid) -> Result<(), AppError> {
 #[server(endpoint = "admin/resend")]
 pub async fn resend_user_verification(id: Uuid) -> Result<(), AppError> {
     serve(async |ctx| {
-        admin::users::resend_verification(&ctx.flow(), &ctx.actor, id).await?;
+        admin::users::resend_verification(&ctx, id).await?;
         super::redirect(&user_page(id, "resent"));
         Ok(())
     })
@@ -95,7 +95,7 @@ pub async fn audit_log(
     #[server(default)] after: Option<String>,
 ) -> Result<AuditPage, AppError> {
     serve(async |ctx| {
-        let query = admin::records::AuditQuery {
+        let query = admin::audit_log::AuditQuery {
             actor,
             target,
             action,
@@ -103,7 +103,7 @@ pub async fn audit_log(
             until,
             after,
         };
-        admin::records::audit_log(&ctx.flow(), &ctx.actor, &query).await
+        admin::audit_log::page(&ctx, &query).await
     })
     .await
 }
@@ -114,17 +114,14 @@ pub async fn outbox(
     #[server(default)] view: String,
     #[server(default)] after: Option<String>,
 ) -> Result<OutboxPage, AppError> {
-    serve(async |ctx| {
-        let view = crate::domain::admin::OutboxView::parse(&view);
-        admin::records::outbox(&ctx.flow(), &ctx.actor, view, after.as_deref()).await
-    })
-    .await
+    let view = crate::domain::admin::OutboxView::parse(&view);
+    serve(async |ctx| admin::outbox::page(&ctx, view, after.as_deref()).await).await
 }
 
 #[server(endpoint = "admin/outbox_retry")]
 pub async fn retry_outbox(id: i64) -> Result<(), AppError> {
     serve(async |ctx| {
-        admin::records::retry(&ctx.flow(), &ctx.actor, id).await?;
+        admin::outbox::retry(&ctx, id).await?;
         super::redirect("/admin/outbox?view=dead&done=retried");
         Ok(())
     })

@@ -5,12 +5,16 @@ use leptos::prelude::*;
 use crate::{domain::session::Viewer, error::AppError};
 
 #[cfg(feature = "ssr")]
-use crate::ssr::serve;
+use crate::ssr::{
+    admin,
+    auth::flows::{recovery, signin, signup},
+    serve,
+};
 
 #[server(endpoint = "auth/sign_up")]
 pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
     serve(async |ctx| {
-        crate::ssr::auth::flows::signup::sign_up(&ctx.flow(), &email, password).await?;
+        signup::sign_up(&ctx, &email, password).await?;
         super::redirect("/signup/done");
         Ok(())
     })
@@ -25,7 +29,7 @@ pub async fn sign_in(
 ) -> Result<(), AppError> {
     serve(async |ctx| {
         let session = ctx.session().await?;
-        crate::ssr::auth::flows::signin::sign_in(&ctx.flow(), &session, &email, &password).await?;
+        signin::sign_in(&ctx, &session, &email, &password).await?;
         super::redirect_or(next.as_deref(), "/account");
         Ok(())
     })
@@ -36,8 +40,7 @@ pub async fn sign_in(
 pub async fn sign_out() -> Result<(), AppError> {
     serve(async |ctx| {
         let session = ctx.session().await?;
-        crate::ssr::auth::flows::signin::sign_out(&ctx.flow(), &session, ctx.actor.user_id())
-            .await?;
+        signin::sign_out(&ctx, &session).await?;
         super::redirect("/");
         Ok(())
     })
@@ -47,7 +50,7 @@ pub async fn sign_out() -> Result<(), AppError> {
 #[server(endpoint = "auth/verify")]
 pub async fn verify_email(token: String) -> Result<(), AppError> {
     serve(async |ctx| {
-        crate::ssr::auth::flows::signup::verify_with_link(&ctx.flow(), &token).await?;
+        signup::verify_with_link(&ctx, &token).await?;
         super::redirect("/signin?verified=1");
         Ok(())
     })
@@ -57,7 +60,7 @@ pub async fn verify_email(token: String) -> Result<(), AppError> {
 #[server(endpoint = "auth/verify_code")]
 pub async fn verify_code(email: String, code: String) -> Result<(), AppError> {
     serve(async |ctx| {
-        crate::ssr::auth::flows::signup::verify_with_code(&ctx.flow(), &email, &code).await?;
+        signup::verify_with_code(&ctx, &email, &code).await?;
         super::redirect("/signin?verified=1");
         Ok(())
     })
@@ -67,7 +70,7 @@ pub async fn verify_code(email: String, code: String) -> Result<(), AppError> {
 #[server(endpoint = "auth/resend")]
 pub async fn resend_verification(email: String) -> Result<(), AppError> {
     serve(async |ctx| {
-        crate::ssr::auth::flows::signup::resend(&ctx.flow(), &email).await?;
+        signup::resend(&ctx, &email).await?;
         super::redirect("/verify?resent=1");
         Ok(())
     })
@@ -77,7 +80,7 @@ pub async fn resend_verification(email: String) -> Result<(), AppError> {
 #[server(endpoint = "auth/forgot")]
 pub async fn forgot_password(email: String) -> Result<(), AppError> {
     serve(async |ctx| {
-        crate::ssr::auth::flows::recovery::forgot(&ctx.flow(), &email).await?;
+        recovery::forgot(&ctx, &email).await?;
         super::redirect("/forgot?sent=1");
         Ok(())
     })
@@ -87,7 +90,7 @@ pub async fn forgot_password(email: String) -> Result<(), AppError> {
 #[server(endpoint = "auth/reset")]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
     serve(async |ctx| {
-        crate::ssr::auth::flows::recovery::reset(&ctx.flow(), &token, password).await?;
+        recovery::reset(&ctx, &token, password).await?;
         super::redirect("/signin?reset=1");
         Ok(())
     })
@@ -102,5 +105,5 @@ pub async fn signed_in() -> Result<bool, AppError> {
 
 #[server(name = GetViewer, endpoint = "auth/viewer")]
 pub async fn viewer() -> Result<Viewer, AppError> {
-    serve(async |ctx| Ok(crate::ssr::admin::viewer(&ctx.state, &ctx.actor).await)).await
+    serve(async |ctx| Ok(admin::viewer(&ctx).await)).await
 }

@@ -10,7 +10,7 @@ use crate::{
 #[cfg(feature = "ssr")]
 use crate::{
     domain::PostStatus,
-    ssr::{posts, serve},
+    ssr::{posts_service, serve},
 };
 
 /// The form's hidden `id`, as a post id.
@@ -22,29 +22,29 @@ fn post_id(id: &str) -> Result<uuid::Uuid, AppError> {
 /// Page `page` (from 1) of published posts, newest first.
 #[server(endpoint = "posts/list")]
 pub async fn list_posts(#[server(default)] page: Option<u32>) -> Result<PostPage, AppError> {
-    serve(async |ctx| posts::list(&ctx.state, page.unwrap_or(1)).await).await
+    serve(async |ctx| posts_service::list(&ctx, page.unwrap_or(1)).await).await
 }
 
 #[server(endpoint = "posts/get")]
 pub async fn get_post(slug: String) -> Result<PostView, AppError> {
-    serve(async |ctx| posts::get(&ctx.state, &ctx.actor, &slug).await).await
+    serve(async |ctx| posts_service::get(&ctx, &slug).await).await
 }
 
 /// Page `page` (from 1) of the signed-in user's posts, drafts included, without bodies.
 #[server(endpoint = "posts/mine")]
 pub async fn my_posts(#[server(default)] page: Option<u32>) -> Result<RowPage, AppError> {
-    serve(async |ctx| posts::mine(&ctx.state, &ctx.actor, page.unwrap_or(1)).await).await
+    serve(async |ctx| posts_service::mine(&ctx, page.unwrap_or(1)).await).await
 }
 
 #[server(endpoint = "posts/editable")]
 pub async fn post_for_editing(slug: String) -> Result<EditablePost, AppError> {
-    serve(async |ctx| posts::editable(&ctx.state, &ctx.actor, &slug).await).await
+    serve(async |ctx| posts_service::editable(&ctx, &slug).await).await
 }
 
 /// The body rendered and sanitized exactly as the post page will show it.
 #[server(endpoint = "posts/preview")]
 pub async fn preview_post(body: String) -> Result<String, AppError> {
-    serve(async |_ctx| posts::preview(&body)).await
+    serve(async |_ctx| posts_service::preview(&body)).await
 }
 
 /// `intent`: `publish`, or anything else for a draft.
@@ -55,11 +55,8 @@ pub async fn create_post(
     #[server(default)] intent: Option<String>,
 ) -> Result<(), AppError> {
     serve(async |ctx| {
-        let status = match intent.as_deref() {
-            Some("publish") => PostStatus::Published,
-            _ => PostStatus::Draft,
-        };
-        let slug = posts::create(&ctx.state, &ctx.actor, &title, &body, status).await?;
+        let status = PostStatus::from_intent(intent.as_deref());
+        let slug = posts_service::create(&ctx, &title, &body, status).await?;
         super::redirect(&format!("/posts/{slug}?saved={}", status.as_str()));
         Ok(())
     })
@@ -69,7 +66,7 @@ pub async fn create_post(
 #[server(endpoint = "posts/update")]
 pub async fn update_post(id: String, title: String, body: String) -> Result<(), AppError> {
     serve(async |ctx| {
-        let slug = posts::update(&ctx.state, &ctx.actor, post_id(&id)?, &title, &body).await?;
+        let slug = posts_service::update(&ctx, post_id(&id)?, &title, &body).await?;
         super::redirect(&format!("/posts/{slug}?saved=edited"));
         Ok(())
     })
@@ -82,8 +79,7 @@ pub async fn publish_post(
     #[server(default)] next: Option<String>,
 ) -> Result<(), AppError> {
     serve(async |ctx| {
-        let slug =
-            posts::set_status(&ctx.state, &ctx.actor, post_id(&id)?, PostStatus::Published).await?;
+        let slug = posts_service::set_status(&ctx, post_id(&id)?, PostStatus::Published).await?;
         super::redirect_or(next.as_deref(), &format!("/posts/{slug}?saved=published"));
         Ok(())
     })
@@ -96,8 +92,7 @@ pub async fn unpublish_post(
     #[server(default)] next: Option<String>,
 ) -> Result<(), AppError> {
     serve(async |ctx| {
-        let slug =
-            posts::set_status(&ctx.state, &ctx.actor, post_id(&id)?, PostStatus::Draft).await?;
+        let slug = posts_service::set_status(&ctx, post_id(&id)?, PostStatus::Draft).await?;
         super::redirect_or(next.as_deref(), &format!("/posts/{slug}?saved=unpublished"));
         Ok(())
     })
@@ -107,7 +102,7 @@ pub async fn unpublish_post(
 #[server(endpoint = "posts/delete")]
 pub async fn delete_post(id: String) -> Result<(), AppError> {
     serve(async |ctx| {
-        posts::delete(&ctx.state, &ctx.actor, post_id(&id)?).await?;
+        posts_service::delete(&ctx, post_id(&id)?).await?;
         super::redirect("/posts/mine?saved=deleted");
         Ok(())
     })
@@ -117,14 +112,14 @@ pub async fn delete_post(id: String) -> Result<(), AppError> {
 /// Every post, drafts included (admins only: 403 otherwise, and RLS besides).
 #[server(endpoint = "admin/posts/list")]
 pub async fn moderation_posts(#[server(default)] page: Option<u32>) -> Result<RowPage, AppError> {
-    serve(async |ctx| posts::moderation_list(&ctx.state, &ctx.actor, page.unwrap_or(1)).await).await
+    serve(async |ctx| posts_service::moderation_list(&ctx, page.unwrap_or(1)).await).await
 }
 
 #[server(endpoint = "admin/posts/unpublish")]
 pub async fn moderate_unpublish(id: String) -> Result<(), AppError> {
     serve(async |ctx| {
-        let what = posts::Moderation::Unpublish;
-        posts::moderate(&ctx.state, &ctx.actor, &ctx.client, post_id(&id)?, what).await?;
+        let what = posts_service::Moderation::Unpublish;
+        posts_service::moderate(&ctx, post_id(&id)?, what).await?;
         super::redirect("/admin/posts?saved=unpublished");
         Ok(())
     })
@@ -134,8 +129,8 @@ pub async fn moderate_unpublish(id: String) -> Result<(), AppError> {
 #[server(endpoint = "admin/posts/delete")]
 pub async fn moderate_delete(id: String) -> Result<(), AppError> {
     serve(async |ctx| {
-        let what = posts::Moderation::Delete;
-        posts::moderate(&ctx.state, &ctx.actor, &ctx.client, post_id(&id)?, what).await?;
+        let what = posts_service::Moderation::Delete;
+        posts_service::moderate(&ctx, post_id(&id)?, what).await?;
         super::redirect("/admin/posts?saved=deleted");
         Ok(())
     })

@@ -173,6 +173,14 @@ impl PostStatus {
         }
     }
 
+    /// The editor's submit button (`intent`): `publish`, or anything else for a draft.
+    pub fn from_intent(intent: Option<&str>) -> Self {
+        match intent {
+            Some("publish") => Self::Published,
+            _ => Self::Draft,
+        }
+    }
+
     pub fn from_db(s: &str) -> Self {
         if s == "published" {
             Self::Published

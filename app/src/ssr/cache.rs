@@ -1,6 +1,6 @@
 //! Cache-aside in Redis for what an anonymous visitor may see: published post pages and the
 //! pages of the public list. Nothing per-user and no draft ever goes in: loaders read as
-//! `anon` (see `ssr::posts`), and whatever a reader may see beyond that is fetched uncached.
+//! `anon` (see `ssr::posts_service`), and whatever a reader may see beyond that is fetched uncached.
 //!
 //! Keys (`{db}` is the database name, so deployments or test databases sharing one Redis
 //! never see each other's posts):

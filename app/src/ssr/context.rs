@@ -1,52 +1,62 @@
-//! The context a server function runs in, and the wrapper that turns its errors into the right
-//! HTTP status.
+//! The one context every service runs in (`service(&ctx, args…)`): the shared state, who is
+//! asking and from where; and the wrapper that gives a server function's errors their status.
+use std::convert::Infallible;
+
 use leptos::prelude::*;
+use uuid::Uuid;
 
 use super::{
-    auth::{Actor, client::ClientMeta, flows::Flow},
+    auth::{Actor, caller::Caller},
+    db::{self, DbError, Tx, audit},
+    settings::AuthSettings,
     state::AppState,
 };
-use crate::error::AppError;
+use crate::{domain::audit::AuditAction, error::AppError};
 
+/// Built once per request, the same way for server functions ([`RequestContext::current`])
+/// and the `/auth/v1` routes (the axum extractor): the actor and the caller are what the
+/// server's session layer resolved, or anonymous and unknown when it resolved nothing.
 #[derive(Clone)]
 pub struct RequestContext {
     pub state: AppState,
     pub actor: Actor,
-    pub client: ClientMeta,
+    pub caller: Caller,
 }
 
 impl RequestContext {
-    /// Reads what the server's layers put into the request: the state, and the actor the auth
-    /// layer resolved (anonymous when there is none).
+    pub fn new(state: AppState, actor: Actor, caller: Caller) -> Self {
+        Self {
+            state,
+            actor,
+            caller,
+        }
+    }
+
+    /// The actor and caller the server's layers put into the request's extensions.
+    pub fn from_parts(state: AppState, parts: &http::request::Parts) -> Self {
+        let actor = parts.extensions.get::<Actor>().cloned().unwrap_or_default();
+        let caller = parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .unwrap_or_default();
+        Self::new(state, actor, caller)
+    }
+
+    /// The context of the server function being run.
     pub fn current() -> Result<Self, AppError> {
         let state = use_context::<AppState>().ok_or_else(|| {
             tracing::error!("AppState missing from the server function context");
             AppError::Internal
         })?;
-        let parts = use_context::<http::request::Parts>();
-        let actor = parts
-            .as_ref()
-            .and_then(|p| p.extensions.get::<Actor>().cloned())
-            .unwrap_or_default();
-        let client = parts
-            .as_ref()
-            .and_then(|p| p.extensions.get::<ClientMeta>().cloned())
-            .unwrap_or_default();
-        Ok(Self {
-            state,
-            actor,
-            client,
+        Ok(match use_context::<http::request::Parts>() {
+            Some(parts) => Self::from_parts(state, &parts),
+            None => Self::new(state, Actor::default(), Caller::default()),
         })
     }
 
-    pub fn flow(&self) -> Flow<'_> {
-        Flow {
-            state: &self.state,
-            client: &self.client,
-        }
-    }
-
-    /// The browser session (tower-sessions), loaded lazily from Redis.
+    /// The browser session (tower-sessions), loaded lazily from Redis. Only the flows that
+    /// start, rotate, list or end browser sessions take it, always as their second argument.
     pub async fn session(&self) -> Result<tower_sessions::Session, AppError> {
         leptos_axum::extract::<tower_sessions::Session>()
             .await
@@ -54,6 +64,74 @@ impl RequestContext {
                 tracing::error!(error = %e, "no session layer in front of a server function");
                 AppError::Internal
             })
+    }
+
+    pub fn settings(&self) -> &AuthSettings {
+        &self.state.auth
+    }
+
+    /// A transaction as `auth_service`, the role that owns the auth tables and the outbox.
+    pub async fn auth_tx(&self) -> Result<Tx, AppError> {
+        Ok(db::begin_service(&self.state.db, db::ServiceRole::Auth).await?)
+    }
+
+    /// Records an audit entry from this caller, in `tx`.
+    pub async fn audit(
+        &self,
+        tx: &mut Tx,
+        action: AuditAction,
+        actor: Option<Uuid>,
+        target: Option<Uuid>,
+        details: serde_json::Value,
+    ) -> Result<(), DbError> {
+        audit::record(tx, &self.caller.audit_entry(action, actor, target, details)).await
+    }
+
+    /// Records that `user` acted on their own account, with no details.
+    pub async fn audit_own(
+        &self,
+        tx: &mut Tx,
+        action: AuditAction,
+        user: Uuid,
+    ) -> Result<(), DbError> {
+        self.audit(tx, action, Some(user), Some(user), serde_json::json!({}))
+            .await
+    }
+
+    /// Records one audit entry in a transaction of its own (for actions with no other write).
+    pub async fn audit_now(
+        &self,
+        action: AuditAction,
+        user: Uuid,
+        details: serde_json::Value,
+    ) -> Result<(), AppError> {
+        let mut tx = self.auth_tx().await?;
+        self.audit(&mut tx, action, Some(user), Some(user), details)
+            .await?;
+        db::commit(tx).await?;
+        Ok(())
+    }
+
+    /// Rate-limit key of the caller's address.
+    pub fn ip_key(&self) -> String {
+        self.caller.ip_key()
+    }
+
+    /// `https://host/path?token=…`
+    pub fn link(&self, path: &str, token: &str) -> String {
+        format!("{}{path}?token={token}", self.settings().public_url)
+    }
+}
+
+/// For the plain axum routes (`/auth/v1`): never refuses, like [`RequestContext::current`].
+impl axum::extract::FromRequestParts<AppState> for RequestContext {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_parts(state.clone(), parts))
     }
 }
 

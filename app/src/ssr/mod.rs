@@ -8,8 +8,9 @@ pub mod csp;
 pub mod db;
 pub mod http_cache;
 pub mod markdown;
-pub mod posts;
+pub mod posts_service;
 pub mod settings;
 pub mod state;
+pub mod status_service;
 
 pub use context::{RequestContext, serve};

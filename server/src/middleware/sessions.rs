@@ -11,9 +11,9 @@ use app::{
     error::AppError,
     ssr::{
         auth::{
-            Actor, ClientMeta,
+            Actor, Caller,
             api_keys::ApiKeys,
-            client::TrustedProxies,
+            caller::TrustedProxies,
             jwt::{self, JwtKeys},
             sessions,
         },
@@ -47,8 +47,8 @@ struct SessionContext {
 #[derive(Clone)]
 struct RequestSpan(tracing::Span);
 
-/// Puts `ClientMeta`, the session and the `Actor` into every request of `router`.
-/// `trusted_proxies`: peers whose `X-Forwarded-For` names the client (see `ClientMeta`).
+/// Puts `Caller`, the session and the `Actor` into every request of `router`.
+/// `trusted_proxies`: peers whose `X-Forwarded-For` names the client (see `Caller`).
 pub fn with_sessions(router: Router, state: &AppState, trusted_proxies: &TrustedProxies) -> Router {
     let context = SessionContext {
         redis: state.redis.clone(),
@@ -91,7 +91,7 @@ async fn client_meta(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
-    let client = ClientMeta::from_request(request.headers(), peer, &context.trusted_proxies);
+    let client = Caller::from_request(request.headers(), peer, &context.trusted_proxies);
     let extensions = request.extensions_mut();
     extensions.insert(client);
     extensions.insert(RequestSpan(tracing::Span::current()));
@@ -143,7 +143,7 @@ async fn resolve_actor(
     };
     let client = request
         .extensions()
-        .get::<ClientMeta>()
+        .get::<Caller>()
         .cloned()
         .unwrap_or_default();
     let actor = match sessions::resolve(&session, &context.redis, &context.auth, &client).await {

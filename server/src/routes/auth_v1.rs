@@ -20,11 +20,8 @@
 use app::{
     error::{AppError, is_body_too_large},
     ssr::{
-        auth::{
-            Actor, ClientMeta,
-            flows::{Flow, api},
-            jwt::Claims,
-        },
+        RequestContext,
+        auth::{flows::api_clients, jwt::Claims},
         state::AppState,
     },
 };
@@ -41,7 +38,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::oauth_error::{API_VERSION, API_VERSION_HEADER, app_error, missing_token, oauth_error};
 
-/// The routes; they need the session layers' `ClientMeta` and `Actor` (see `sessions`).
+/// The routes; their [`RequestContext`] carries the session layers' `Caller` and `Actor` (see
+/// `middleware::sessions`).
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/auth/v1/token", post(token))
@@ -131,8 +129,7 @@ fn unreadable_query(_: QueryRejection) -> Response {
 }
 
 async fn token(
-    State(state): State<AppState>,
-    Extension(client): Extension<ClientMeta>,
+    ctx: RequestContext,
     grant_query: Result<Query<GrantQuery>, QueryRejection>,
     request: Request,
 ) -> Response {
@@ -144,17 +141,13 @@ async fn token(
         Ok(body) => body,
         Err(refused) => return refused,
     };
-    let flow = Flow {
-        state: &state,
-        client: &client,
-    };
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let grant_type = query.grant_type.or(body.grant_type.clone());
     let granted = match grant_type.as_deref() {
         Some("password") => {
-            api::password_grant(&flow, &text(&body.email), &text(&body.password)).await
+            api_clients::password_grant(&ctx, &text(&body.email), &text(&body.password)).await
         }
-        Some("refresh_token") => api::refresh_grant(&flow, &text(&body.refresh_token)).await,
+        Some("refresh_token") => api_clients::refresh_grant(&ctx, &text(&body.refresh_token)).await,
         _ => {
             return oauth_error(
                 StatusCode::BAD_REQUEST,
@@ -170,21 +163,12 @@ async fn token(
     }
 }
 
-async fn user(
-    State(state): State<AppState>,
-    Extension(client): Extension<ClientMeta>,
-    Extension(actor): Extension<Actor>,
-    claims: Option<Extension<Claims>>,
-) -> Response {
+async fn user(ctx: RequestContext, claims: Option<Extension<Claims>>) -> Response {
     if claims.is_none() {
         return missing_token();
     }
-    let flow = Flow {
-        state: &state,
-        client: &client,
-    };
     // Read as the user: a banned or deleted user gets 401 even with an unexpired token.
-    match api::user(&flow, &actor).await {
+    match api_clients::user(&ctx).await {
         Ok(user) => no_store(Json(user)),
         Err(e) => app_error(e),
     }
@@ -196,8 +180,7 @@ struct LogoutQuery {
 }
 
 async fn logout(
-    State(state): State<AppState>,
-    Extension(client): Extension<ClientMeta>,
+    ctx: RequestContext,
     logout_query: Result<Query<LogoutQuery>, QueryRejection>,
     claims: Option<Extension<Claims>>,
 ) -> Response {
@@ -208,15 +191,11 @@ async fn logout(
         Ok(Query(q)) => q,
         Err(e) => return unreadable_query(e),
     };
-    let scope = match api::Scope::parse(query.scope.as_deref()) {
+    let scope = match api_clients::Scope::parse(query.scope.as_deref()) {
         Ok(scope) => scope,
         Err(e) => return app_error(e),
     };
-    let flow = Flow {
-        state: &state,
-        client: &client,
-    };
-    match api::sign_out(&flow, claims.sub, claims.session_id, scope).await {
+    match api_clients::sign_out(&ctx, claims.sub, claims.session_id, scope).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => app_error(e),
     }

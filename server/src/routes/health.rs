@@ -17,7 +17,7 @@ pub async fn health() -> impl IntoResponse {
 
 pub async fn ready(State(state): State<ServerState>) -> impl IntoResponse {
     let limit = state.ready_timeout;
-    let db = tokio::time::timeout(limit, sqlx::query("select 1").execute(&state.app.db));
+    let db = tokio::time::timeout(limit, app::ssr::db::status::ping(&state.app.db));
     let redis = tokio::time::timeout(limit, state.app.redis.ping::<String>(None));
     let (db, redis) = tokio::join!(db, redis);
     let db_ok = matches!(db, Ok(Ok(_)));

@@ -4,7 +4,7 @@
 use std::{sync::Arc, time::Duration};
 
 use app::ssr::{
-    auth::{ClientMeta, sessions},
+    auth::{Caller, sessions},
     db::{ServiceRole, begin_service},
     settings::AuthSettings,
 };
@@ -42,8 +42,8 @@ fn id_of(session: &Session) -> String {
     session.id().expect("a saved session has an id").to_string()
 }
 
-fn chrome_on_linux() -> ClientMeta {
-    ClientMeta {
+fn chrome_on_linux() -> Caller {
+    Caller {
         ip: Some("203.0.113.5".parse().unwrap()),
         user_agent: Some(
             "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
@@ -68,7 +68,7 @@ async fn create_user(app: &TestApp) -> Uuid {
 }
 
 /// Signs `user` in on a fresh session, as the sign-in flow does; returns the session.
-async fn signed_in(redis: &Pool, user: Uuid, client: &ClientMeta) -> Session {
+async fn signed_in(redis: &Pool, user: Uuid, client: &Caller) -> Session {
     let session = fresh_session(redis);
     sessions::establish(&session, redis, &settings(), user, client)
         .await
@@ -144,8 +144,8 @@ async fn revoked_sessions_are_signed_out_and_the_others_are_not() {
     let redis = redis_pool(&redis_url()).await;
     let user = create_user(&app).await;
     let laptop = id_of(&signed_in(&redis, user, &chrome_on_linux()).await);
-    let phone = id_of(&signed_in(&redis, user, &ClientMeta::default()).await);
-    let tablet = id_of(&signed_in(&redis, user, &ClientMeta::default()).await);
+    let phone = id_of(&signed_in(&redis, user, &Caller::default()).await);
+    let tablet = id_of(&signed_in(&redis, user, &Caller::default()).await);
 
     let listed = sessions::list(&redis, user, Some(&laptop)).await.unwrap();
     assert_eq!(listed.len(), 3);
@@ -189,9 +189,7 @@ async fn a_user_has_at_most_fifty_sessions_and_a_new_one_signs_out_the_least_rec
     let user = create_user(&app).await;
     let mut ids = Vec::new();
     for _ in 0..50 {
-        ids.push(id_of(
-            &signed_in(&redis, user, &ClientMeta::default()).await,
-        ));
+        ids.push(id_of(&signed_in(&redis, user, &Caller::default()).await));
     }
     assert_eq!(sessions::list(&redis, user, None).await.unwrap().len(), 50);
 
@@ -221,7 +219,7 @@ async fn a_user_has_at_most_fifty_sessions_and_a_new_one_signs_out_the_least_rec
     assert_eq!(role_with(&app, Some(&ids[0])).await, "authenticated");
 
     // And so on for every further sign-in; the one signing in always gets in.
-    let another = id_of(&signed_in(&redis, user, &ClientMeta::default()).await);
+    let another = id_of(&signed_in(&redis, user, &Caller::default()).await);
     let listed = sessions::list(&redis, user, None).await.unwrap();
     assert_eq!(listed.len(), 50);
     assert_eq!(role_with(&app, Some(&another)).await, "authenticated");
@@ -262,7 +260,7 @@ async fn the_list_shows_when_where_and_what_and_marks_the_current_session() {
     let user = create_user(&app).await;
     let before = chrono::Utc::now() - chrono::Duration::seconds(1);
     let current = id_of(&signed_in(&redis, user, &chrome_on_linux()).await);
-    let other = id_of(&signed_in(&redis, user, &ClientMeta::default()).await);
+    let other = id_of(&signed_in(&redis, user, &Caller::default()).await);
     // An entry whose session expired in Redis is dropped from the index while listing.
     let index = format!("palisade:v1:user_sessions:{user}");
     let _: i64 = redis

@@ -6,15 +6,15 @@
 //! Every change is recorded in `auth.audit_log` in the same transaction as the change, inserted
 //! *as the admin*: the log's policy requires `actor_id = auth.uid()`, so an entry cannot name
 //! anyone but the admin who really acted. Redis (sessions) follows after the commit.
-pub mod records;
+pub mod audit_log;
+pub mod outbox;
 pub mod users;
 
 use uuid::Uuid;
 
 use super::{
-    auth::Actor,
+    RequestContext,
     db::{self, DbError, Tx},
-    state::AppState,
 };
 use crate::{domain::session::Viewer, error::AppError};
 
@@ -26,11 +26,11 @@ pub struct AdminTx {
 
 /// Opens the request transaction and makes sure the database made it an admin one;
 /// anyone else (anonymous, a user, a banned or demoted admin) gets [`AppError::Forbidden`].
-pub async fn begin_admin(state: &AppState, actor: &Actor) -> Result<AdminTx, AppError> {
-    let Some(admin) = actor.user_id() else {
+pub async fn begin_admin(ctx: &RequestContext) -> Result<AdminTx, AppError> {
+    let Some(admin) = ctx.actor.user_id() else {
         return Err(AppError::Forbidden);
     };
-    let mut tx = db::begin_as(&state.db, actor).await?;
+    let mut tx = db::begin_as(&ctx.state.db, &ctx.actor).await?;
     if !db::is_admin(&mut tx).await? {
         return Err(AppError::Forbidden);
     }
@@ -52,19 +52,19 @@ pub struct ViewerMemo(std::sync::Arc<tokio::sync::OnceCell<Viewer>>);
 /// Who is looking, for the header: signed in (from the session) and admin (from the role the
 /// database gives this request, not from anything the session remembers). Never fails: a
 /// database hiccup only hides the admin link.
-pub async fn viewer(state: &AppState, actor: &Actor) -> Viewer {
+pub async fn viewer(ctx: &RequestContext) -> Viewer {
     match leptos::prelude::use_context::<ViewerMemo>() {
-        Some(memo) => *memo.0.get_or_init(|| find_viewer(state, actor)).await,
-        None => find_viewer(state, actor).await,
+        Some(memo) => *memo.0.get_or_init(|| find_viewer(ctx)).await,
+        None => find_viewer(ctx).await,
     }
 }
 
-async fn find_viewer(state: &AppState, actor: &Actor) -> Viewer {
-    if actor.user_id().is_none() {
+async fn find_viewer(ctx: &RequestContext) -> Viewer {
+    if ctx.actor.user_id().is_none() {
         return Viewer::default();
     }
     let admin = async {
-        let mut tx = db::begin_as(&state.db, actor).await?;
+        let mut tx = db::begin_as(&ctx.state.db, &ctx.actor).await?;
         let admin = db::is_admin(&mut tx).await?;
         db::commit(tx).await?;
         Ok::<_, DbError>(admin)

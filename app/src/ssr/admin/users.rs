@@ -20,9 +20,9 @@ use crate::{
     },
     error::AppError,
     ssr::{
+        RequestContext,
         auth::{
-            Actor,
-            flows::{Flow, api, recovered, signup::queue_verification},
+            flows::{self, recovered, signup::queue_verification},
             ratelimit, sessions,
         },
         db::{self, admin as queries, admin::AuditFilter, admin::UserSearch},
@@ -34,13 +34,12 @@ const RECENT_ENTRIES: i64 = 20;
 
 #[tracing::instrument(name = "admin.list_users", skip_all)]
 pub async fn list(
-    flow: &Flow<'_>,
-    actor: &Actor,
+    ctx: &RequestContext,
     q: &str,
     after: Option<&str>,
 ) -> Result<UserPage, AppError> {
     let after = cursor::<Uuid>(after)?;
-    let mut a = begin_admin(flow.state, actor).await?;
+    let mut a = begin_admin(ctx).await?;
     let mut users =
         queries::list_users(&mut a.tx, &UserSearch::parse(q), after, page_limit()).await?;
     a.commit().await?;
@@ -49,8 +48,8 @@ pub async fn list(
 }
 
 #[tracing::instrument(name = "admin.user_detail", skip_all, fields(target = %id))]
-pub async fn detail(flow: &Flow<'_>, actor: &Actor, id: Uuid) -> Result<UserDetail, AppError> {
-    let mut a = begin_admin(flow.state, actor).await?;
+pub async fn detail(ctx: &RequestContext, id: Uuid) -> Result<UserDetail, AppError> {
+    let mut a = begin_admin(ctx).await?;
     let user = queries::find_user(&mut a.tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -61,7 +60,7 @@ pub async fn detail(flow: &Flow<'_>, actor: &Actor, id: Uuid) -> Result<UserDeta
     let recent = queries::audit_entries(&mut a.tx, &filter, None, RECENT_ENTRIES).await?;
     let is_self = a.admin == id;
     a.commit().await?;
-    let sessions = sessions::list(&flow.state.redis, id, None).await.ok();
+    let sessions = sessions::list(&ctx.state.redis, id, None).await.ok();
     Ok(UserDetail {
         user,
         recent,
@@ -84,21 +83,16 @@ fn not_self(a: &AdminTx, target: Uuid, field: &str, what: &str) -> Result<(), Ap
 
 /// Signs the target out everywhere (browser sessions and API clients' refresh tokens) after a
 /// committed change the database already enforces.
-async fn end_sessions_after(flow: &Flow<'_>, target: Uuid, why: &str) {
-    if let Err(e) = api::sign_out_everywhere(flow, target, None).await {
+async fn end_sessions_after(ctx: &RequestContext, target: Uuid, why: &str) {
+    if let Err(e) = flows::sign_out_everywhere(ctx, target, None).await {
         tracing::error!(error = ?e, %target, why, "could not sign the user out everywhere");
     }
 }
 
 #[tracing::instrument(name = "admin.set_role", skip_all, fields(target = %target))]
-pub async fn set_role(
-    flow: &Flow<'_>,
-    actor: &Actor,
-    target: Uuid,
-    role: &str,
-) -> Result<(), AppError> {
+pub async fn set_role(ctx: &RequestContext, target: Uuid, role: &str) -> Result<(), AppError> {
     let role = Role::parse(role).map_err(|m| AppError::invalid("role", m))?;
-    let mut a = begin_admin(flow.state, actor).await?;
+    let mut a = begin_admin(ctx).await?;
     not_self(&a, target, "role", "change the role of")?;
     let before = queries::set_role(&mut a.tx, target, role)
         .await?
@@ -107,7 +101,7 @@ pub async fn set_role(
         return a.commit().await;
     }
     recovered(&mut a.tx, target).await?;
-    flow.audit(
+    ctx.audit(
         &mut a.tx,
         AuditAction::RoleChanged,
         Some(a.admin),
@@ -116,25 +110,20 @@ pub async fn set_role(
     )
     .await?;
     a.commit().await?;
-    end_sessions_after(flow, target, "role changed").await;
+    end_sessions_after(ctx, target, "role changed").await;
     Ok(())
 }
 
 #[tracing::instrument(name = "admin.ban", skip_all, fields(target = %target))]
-pub async fn ban(
-    flow: &Flow<'_>,
-    actor: &Actor,
-    target: Uuid,
-    duration: &str,
-) -> Result<(), AppError> {
+pub async fn ban(ctx: &RequestContext, target: Uuid, duration: &str) -> Result<(), AppError> {
     let duration = BanDuration::parse(duration).map_err(|m| AppError::invalid("duration", m))?;
-    let mut a = begin_admin(flow.state, actor).await?;
+    let mut a = begin_admin(ctx).await?;
     not_self(&a, target, "duration", "ban")?;
     let until = queries::ban(&mut a.tx, target, duration.seconds())
         .await?
         .ok_or(AppError::NotFound)?;
     recovered(&mut a.tx, target).await?;
-    flow.audit(
+    ctx.audit(
         &mut a.tx,
         AuditAction::UserBanned,
         Some(a.admin),
@@ -143,17 +132,17 @@ pub async fn ban(
     )
     .await?;
     a.commit().await?;
-    end_sessions_after(flow, target, "banned").await;
+    end_sessions_after(ctx, target, "banned").await;
     Ok(())
 }
 
 #[tracing::instrument(name = "admin.unban", skip_all, fields(target = %target))]
-pub async fn unban(flow: &Flow<'_>, actor: &Actor, target: Uuid) -> Result<(), AppError> {
-    let mut a = begin_admin(flow.state, actor).await?;
+pub async fn unban(ctx: &RequestContext, target: Uuid) -> Result<(), AppError> {
+    let mut a = begin_admin(ctx).await?;
     if !queries::unban(&mut a.tx, target).await? {
         return Err(AppError::NotFound);
     }
-    flow.audit(
+    ctx.audit(
         &mut a.tx,
         AuditAction::UserUnbanned,
         Some(a.admin),
@@ -166,18 +155,14 @@ pub async fn unban(flow: &Flow<'_>, actor: &Actor, target: Uuid) -> Result<(), A
 
 /// Ends every session of the target; returns how many were live.
 #[tracing::instrument(name = "admin.sign_out_everywhere", skip_all, fields(target = %target))]
-pub async fn sign_out_everywhere(
-    flow: &Flow<'_>,
-    actor: &Actor,
-    target: Uuid,
-) -> Result<usize, AppError> {
-    let mut a = begin_admin(flow.state, actor).await?;
+pub async fn sign_out_everywhere(ctx: &RequestContext, target: Uuid) -> Result<usize, AppError> {
+    let mut a = begin_admin(ctx).await?;
     if queries::find_user(&mut a.tx, target).await?.is_none() {
         return Err(AppError::NotFound);
     }
     // The action itself is in Redis and the auth tables; its record commits right after it.
-    let ended = api::sign_out_everywhere(flow, target, None).await?;
-    flow.audit(
+    let ended = flows::sign_out_everywhere(ctx, target, None).await?;
+    ctx.audit(
         &mut a.tx,
         AuditAction::AdminSessionsRevoked,
         Some(a.admin),
@@ -194,12 +179,8 @@ pub async fn sign_out_everywhere(
 /// the user); the token, the email and its audit entry are then written together as
 /// `auth_service`, which owns tokens and the outbox.
 #[tracing::instrument(name = "admin.resend_verification", skip_all, fields(target = %target))]
-pub async fn resend_verification(
-    flow: &Flow<'_>,
-    actor: &Actor,
-    target: Uuid,
-) -> Result<(), AppError> {
-    let mut a = begin_admin(flow.state, actor).await?;
+pub async fn resend_verification(ctx: &RequestContext, target: Uuid) -> Result<(), AppError> {
+    let mut a = begin_admin(ctx).await?;
     let user = queries::find_user(&mut a.tx, target)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -213,14 +194,14 @@ pub async fn resend_verification(
     }
     // The same per-address limit as the public form: an admin's clicks cannot flood an inbox.
     ratelimit::hit_or_pass(
-        &flow.state.redis,
+        &ctx.state.redis,
         &ratelimit::RESEND_PER_ACCOUNT,
         &user.email,
     )
     .await?;
-    let mut tx = flow.auth_tx().await?;
-    queue_verification(flow, &mut tx, target, &user.email).await?;
-    flow.audit(
+    let mut tx = ctx.auth_tx().await?;
+    queue_verification(ctx, &mut tx, target, &user.email).await?;
+    ctx.audit(
         &mut tx,
         AuditAction::AdminVerificationResent,
         Some(admin),

@@ -2,7 +2,7 @@
 //! or Redis round trip. They carry who the user is, never what they may do: `begin_as` still
 //! derives the Postgres role from the profile on every request, so a ban or demotion applies
 //! at once even to a token that has not expired. Refresh tokens (opaque, rotating) are in
-//! `flows::api`.
+//! `flows::api_clients`.
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};

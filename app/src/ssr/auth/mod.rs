@@ -2,7 +2,7 @@
 mod actor;
 pub mod api_keys;
 pub mod api_user;
-pub mod client;
+pub mod caller;
 pub mod flows;
 pub mod jwt;
 pub mod password;
@@ -11,4 +11,4 @@ pub mod sessions;
 pub mod tokens;
 
 pub use actor::Actor;
-pub use client::ClientMeta;
+pub use caller::Caller;

@@ -21,7 +21,7 @@
 //!
 //! | Limit | Counts | Default | Redis down |
 //! | --- | --- | --- | --- |
-//! | `SIGN_IN_PER_IP` | sign-in attempts per IP (/64 for IPv6 via `ClientMeta::ip_key`), browser and API password grant, successful or not | 20 per 5 min | closed |
+//! | `SIGN_IN_PER_IP` | sign-in attempts per IP (/64 for IPv6 via `Caller::ip_key`), browser and API password grant, successful or not | 20 per 5 min | closed |
 //! | `SIGN_IN_PER_ACCOUNT` | failed sign-ins per account, from IPs it was never signed in from | 100 per hour | closed |
 //! | sign-in backoff | failed sign-ins, and wrong current passwords in the account forms, per (account, IP) | 5 free, then 2^(n−5) s between attempts, at most 15 min; forgotten 24 h after the last failure or at a success | closed (failures not recorded while down are not counted) |
 //! | `PASSWORD_CHECK_PER_USER` | current-password checks of a signed-in user (change password, change email, delete), right or wrong | 10 per 15 min | closed |
@@ -295,7 +295,7 @@ fn sign_in_keys(account: &str, ip: &str) -> [String; 3] {
 /// Before checking a password: refuses while the (account, IP) pair is backing off, or while
 /// the account-wide failure limit is reached and this IP is not one the account signed in from.
 /// Fails closed.
-/// `account_key` is the normalised email address; `ip` is `ClientMeta::ip_key()`.
+/// `account_key` is the normalised email address; `ip` is `Caller::ip_key()`.
 pub async fn check_sign_in(redis: &Pool, account_key: &str, ip: &str) -> Result<(), AppError> {
     let [pair_key, account, known] = sign_in_keys(account_key, ip);
     let result: Result<i64, _> = redis

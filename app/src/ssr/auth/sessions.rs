@@ -30,7 +30,7 @@ use sha2::{Digest as _, Sha256};
 use tower_sessions::{Expiry, Session, session, session_store};
 use uuid::Uuid;
 
-use super::client::{ClientMeta, describe_device};
+use super::caller::{Caller, describe_device};
 use crate::{domain::session::SessionInfo, error::AppError, ssr::settings::AuthSettings};
 
 /// The one entry this module keeps in a session's data.
@@ -251,7 +251,7 @@ pub async fn establish(
     redis: &Pool,
     settings: &AuthSettings,
     user_id: Uuid,
-    client: &ClientMeta,
+    client: &Caller,
 ) -> Result<(), AppError> {
     let previous = signed_in(session).await?;
     let old_id = session.id().map(|id| id.to_string());
@@ -416,7 +416,7 @@ pub async fn resolve(
     session: &Session,
     redis: &Pool,
     settings: &AuthSettings,
-    client: &ClientMeta,
+    client: &Caller,
 ) -> Result<Option<Resolved>, AppError> {
     let Some(id) = session.id() else {
         return Ok(None);

@@ -44,16 +44,38 @@ pub async fn enqueue(
     ip: Option<IpAddr>,
     user_agent: Option<&str>,
 ) -> Result<(), DbError> {
-    sqlx::query(
+    sqlx::query!(
         "insert into auth.account_requests (kind, email, ip, user_agent) \
          values ($1, $2, $3::text::inet, left($4, 1024))",
+        kind.as_str(),
+        email,
+        ip.map(|ip| ip.to_string()),
+        user_agent,
     )
-    .bind(kind.as_str())
-    .bind(email)
-    .bind(ip.map(|ip| ip.to_string()))
-    .bind(user_agent)
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+/// Each request is resolved inside this savepoint, so one that fails is rolled back alone.
+pub async fn savepoint(tx: &mut Tx) -> Result<(), DbError> {
+    sqlx::query!("savepoint account_request")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn release_savepoint(tx: &mut Tx) -> Result<(), DbError> {
+    sqlx::query!("release savepoint account_request")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn rollback_to_savepoint(tx: &mut Tx) -> Result<(), DbError> {
+    sqlx::query!("rollback to savepoint account_request")
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -61,14 +83,15 @@ pub async fn enqueue(
 /// worker holds. They are gone once the caller's transaction commits, and back if it rolls
 /// back.
 pub async fn take(tx: &mut Tx, limit: i64) -> Result<Vec<AccountRequest>, DbError> {
-    let rows = sqlx::query_as(
+    let rows = sqlx::query_as!(
+        AccountRequest,
         "delete from auth.account_requests \
           where id in (select id from auth.account_requests \
                         order by id limit $1 \
                         for update skip locked) \
          returning id, kind, email, host(ip) as ip, user_agent",
+        limit,
     )
-    .bind(limit)
     .fetch_all(&mut **tx)
     .await?;
     Ok(rows)

@@ -1,6 +1,10 @@
 //! The admin pages' queries. They run in a transaction opened by `begin_as` for an admin, and
 //! only the `admin` role has the grants and policies they need: for anyone else Postgres
 //! answers `permission denied` ([`DbError::Denied`]), whatever the app checked before.
+//!
+//! The three list queries are built with `QueryBuilder`, the only SQL not checked at compile
+//! time: their filters are optional and combine freely, and each combination is its own query
+//! (binds only, never text from the caller). Every other query here is a `query!` macro.
 use chrono::{DateTime, Utc};
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
@@ -11,9 +15,11 @@ use crate::domain::admin::{AuditEntry, OutboxItem, OutboxView, Role, UserSummary
 /// The role this transaction really runs as (`anon`, `authenticated` or `admin`), as the
 /// database decided it from the profile in `begin_as`.
 pub async fn current_role(tx: &mut Tx) -> Result<String, DbError> {
-    Ok(sqlx::query_scalar("select current_user::text")
-        .fetch_one(&mut **tx)
-        .await?)
+    Ok(
+        sqlx::query_scalar!(r#"select current_user::text as "role!""#)
+            .fetch_one(&mut **tx)
+            .await?,
+    )
 }
 
 #[derive(sqlx::FromRow)]
@@ -128,10 +134,16 @@ pub async fn list_users(
 }
 
 pub async fn find_user(tx: &mut Tx, id: Uuid) -> Result<Option<UserSummary>, DbError> {
-    let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{USER_SELECT} where u.id = $1"
-    )))
-    .bind(id)
+    let row = sqlx::query_as!(
+        UserRow,
+        r#"select u.id, u.email, p.username, p.display_name, p.role,
+                  u.email_confirmed_at, u.banned_until,
+                  coalesce(u.banned_until > now(), false) as "banned!", u.last_sign_in_at,
+                  u.created_at
+             from auth.users u join public.profiles p on p.id = u.id
+            where u.id = $1"#,
+        id,
+    )
     .fetch_optional(&mut **tx)
     .await?;
     Ok(row.map(Into::into))
@@ -144,31 +156,41 @@ pub async fn resolve_user(tx: &mut Tx, reference: &str) -> Result<Option<Uuid>, 
         // Audit entries outlive their users: an id is taken as it is.
         return Ok(Some(id));
     }
-    let sql = if reference.contains('@') {
-        "select id from auth.users where lower(email) = lower($1)"
-    } else {
-        "select id from public.profiles where lower(username) = lower($1)"
-    };
-    Ok(sqlx::query_scalar(sql)
-        .bind(reference)
+    let found = if reference.contains('@') {
+        sqlx::query_scalar!(
+            "select id from auth.users where lower(email) = lower($1)",
+            reference,
+        )
         .fetch_optional(&mut **tx)
-        .await?)
+        .await?
+    } else {
+        sqlx::query_scalar!(
+            "select id from public.profiles where lower(username) = lower($1)",
+            reference,
+        )
+        .fetch_optional(&mut **tx)
+        .await?
+    };
+    Ok(found)
 }
 
 /// Sets the profile's role; returns the role it had, or `None` when there is no such user.
 /// The row stays locked until the transaction ends.
 pub async fn set_role(tx: &mut Tx, id: Uuid, role: Role) -> Result<Option<String>, DbError> {
-    let before: Option<String> =
-        sqlx::query_scalar("select role from public.profiles where id = $1 for update")
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?;
+    let before = sqlx::query_scalar!(
+        "select role from public.profiles where id = $1 for update",
+        id
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
     if before.as_deref().is_some_and(|r| r != role.as_str()) {
-        sqlx::query("update public.profiles set role = $2 where id = $1")
-            .bind(id)
-            .bind(role.as_str())
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query!(
+            "update public.profiles set role = $2 where id = $1",
+            id,
+            role.as_str(),
+        )
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(before)
 }
@@ -176,12 +198,12 @@ pub async fn set_role(tx: &mut Tx, id: Uuid, role: Role) -> Result<Option<String
 /// Bans the user for `seconds` from now; returns the end of the ban, or `None` when there is
 /// no such user.
 pub async fn ban(tx: &mut Tx, id: Uuid, seconds: i64) -> Result<Option<DateTime<Utc>>, DbError> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "update auth.users set banned_until = now() + make_interval(secs => $2) \
          where id = $1 returning banned_until",
+        id,
+        seconds as f64,
     )
-    .bind(id)
-    .bind(seconds as f64)
     .fetch_optional(&mut **tx)
     .await?
     .flatten())
@@ -189,10 +211,12 @@ pub async fn ban(tx: &mut Tx, id: Uuid, seconds: i64) -> Result<Option<DateTime<
 
 /// Lifts any ban; false when there is no such user.
 pub async fn unban(tx: &mut Tx, id: Uuid) -> Result<bool, DbError> {
-    let done = sqlx::query("update auth.users set banned_until = null where id = $1")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    let done = sqlx::query!(
+        "update auth.users set banned_until = null where id = $1",
+        id
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -233,7 +257,7 @@ impl From<AuditRow> for AuditEntry {
             target_id: r.target_id,
             target_name: r.target_name,
             ip: r.ip,
-            device: crate::ssr::auth::client::describe_device(r.user_agent.as_deref()),
+            device: crate::ssr::auth::caller::describe_device(r.user_agent.as_deref()),
             user_agent: r.user_agent,
             details: r.details,
         }
@@ -364,12 +388,15 @@ pub async fn outbox_items(
 
 /// How many rows are pending and how many dead.
 pub async fn outbox_counts(tx: &mut Tx) -> Result<(i64, i64), DbError> {
-    Ok(sqlx::query_as(
-        "select (select count(*) from public.outbox where sent_at is null and dead_at is null), \
-                (select count(*) from public.outbox where dead_at is not null and sent_at is null)",
+    let row = sqlx::query!(
+        r#"select (select count(*) from public.outbox
+                    where sent_at is null and dead_at is null) as "pending!",
+                  (select count(*) from public.outbox
+                    where dead_at is not null and sent_at is null) as "dead!""#
     )
     .fetch_one(&mut **tx)
-    .await?)
+    .await?;
+    Ok((row.pending, row.dead))
 }
 
 /// Revives a dead row: due now, with a fresh set of attempts. `last_error` is kept as the
@@ -377,12 +404,12 @@ pub async fn outbox_counts(tx: &mut Tx) -> Result<(i64, i64), DbError> {
 /// `None` when the row is not dead (sent, pending, or unknown) or its link or code was
 /// removed when it died (it could only be sent broken).
 pub async fn retry_dead(tx: &mut Tx, id: i64) -> Result<Option<String>, DbError> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "update public.outbox set dead_at = null, attempts = 0, next_attempt_at = now() \
           where id = $1 and dead_at is not null and sent_at is null and redacted_at is null \
          returning kind",
+        id,
     )
-    .bind(id)
     .fetch_optional(&mut **tx)
     .await?)
 }

@@ -16,16 +16,16 @@ pub struct Entry<'a> {
 }
 
 pub async fn record(tx: &mut Tx, entry: &Entry<'_>) -> Result<(), DbError> {
-    sqlx::query(
+    sqlx::query!(
         "insert into auth.audit_log (actor_id, target_id, action, ip, user_agent, details) \
          values ($1, $2, $3, $4::text::inet, $5, $6)",
+        entry.actor_id,
+        entry.target_id,
+        entry.action.as_str(),
+        entry.ip.map(|ip| ip.to_string()),
+        entry.user_agent,
+        &entry.details,
     )
-    .bind(entry.actor_id)
-    .bind(entry.target_id)
-    .bind(entry.action.as_str())
-    .bind(entry.ip.map(|ip| ip.to_string()))
-    .bind(entry.user_agent)
-    .bind(&entry.details)
     .execute(&mut **tx)
     .await?;
     Ok(())

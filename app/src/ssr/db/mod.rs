@@ -1,10 +1,12 @@
 //! The data layer. Every request query runs in a transaction opened by [`begin_as`], which sets
 //! the Postgres role and the actor's claims for that transaction only, so Row Level Security
 //! decides what the query may see and change. Data functions take the transaction, never the
-//! pool.
+//! pool. All the SQL of `app` and `server` lives here, as `sqlx::query!` macros checked at
+//! compile time against `.sqlx/` (README, "Queries"); only the admin lists use `QueryBuilder`.
 pub mod account_requests;
 pub mod admin;
 pub mod audit;
+pub mod bootstrap;
 pub mod outbox;
 pub mod posts;
 pub mod profiles;
@@ -34,16 +36,16 @@ const STATEMENT_TIMEOUT: &str = "5s";
 #[tracing::instrument(name = "db.begin_as", skip_all, fields(user_id = ?actor.user_id()))]
 pub async fn begin_as(pool: &PgPool, actor: &Actor) -> Result<Tx, DbError> {
     let mut tx = open(pool, "request").await?;
-    sqlx::query(
-        "select set_config('request.jwt.claims', $1, true), \
-                set_config('role', auth.request_role($2, $4), true), \
-                set_config('statement_timeout', $3, true)",
+    sqlx::query!(
+        "select set_config('request.jwt.claims', $1, true) as claims, \
+                set_config('role', auth.request_role($2, $4), true) as role, \
+                set_config('statement_timeout', $3, true) as statement_timeout",
+        actor.claims().to_string(),
+        actor.user_id(),
+        STATEMENT_TIMEOUT,
+        actor.token_family(),
     )
-    .bind(actor.claims().to_string())
-    .bind(actor.user_id())
-    .bind(STATEMENT_TIMEOUT)
-    .bind(actor.token_family())
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
     Ok(tx)
 }
@@ -51,9 +53,11 @@ pub async fn begin_as(pool: &PgPool, actor: &Actor) -> Result<Tx, DbError> {
 /// Whether this transaction runs as `admin`, as the database derived it from the profile in
 /// [`begin_as`] (`auth.is_admin()`, the same test the policies use).
 pub async fn is_admin(tx: &mut Tx) -> Result<bool, DbError> {
-    Ok(sqlx::query_scalar("select auth.is_admin()")
-        .fetch_one(&mut **tx)
-        .await?)
+    Ok(
+        sqlx::query_scalar!(r#"select auth.is_admin() as "is_admin!""#)
+            .fetch_one(&mut **tx)
+            .await?,
+    )
 }
 
 /// Commits `tx`; the one way every caller ends a transaction, so a commit failure is sorted
@@ -96,11 +100,14 @@ impl ServiceRole {
 #[tracing::instrument(name = "db.begin_service", skip(pool))]
 pub async fn begin_service(pool: &PgPool, role: ServiceRole) -> Result<Tx, DbError> {
     let mut tx = open(pool, role.as_str()).await?;
-    sqlx::query("select set_config('role', $1, true), set_config('statement_timeout', $2, true)")
-        .bind(role.as_str())
-        .bind(STATEMENT_TIMEOUT)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "select set_config('role', $1, true) as role, \
+                set_config('statement_timeout', $2, true) as statement_timeout",
+        role.as_str(),
+        STATEMENT_TIMEOUT,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     Ok(tx)
 }
 

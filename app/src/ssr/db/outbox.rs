@@ -177,15 +177,15 @@ impl OutboxEmail {
 /// a conflict target (naming one needs SELECT) and no `RETURNING`.
 #[tracing::instrument(name = "db.outbox.enqueue", skip_all, fields(kind = email.kind.as_str()))]
 pub async fn enqueue(tx: &mut Tx, email: &OutboxEmail) -> Result<(), DbError> {
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "insert into public.outbox (kind, recipient, payload, idempotency_key) \
          values ($1, $2, $3, $4) \
          on conflict do nothing",
+        email.kind.as_str(),
+        &email.recipient,
+        &email.payload,
+        &email.idempotency_key,
     )
-    .bind(email.kind.as_str())
-    .bind(&email.recipient)
-    .bind(&email.payload)
-    .bind(&email.idempotency_key)
     .execute(&mut **tx)
     .await?
     .rows_affected();
@@ -216,7 +216,8 @@ pub async fn claim_due(
     limit: i64,
     lease: Duration,
 ) -> Result<Vec<ClaimedEmail>, DbError> {
-    let rows = sqlx::query_as(
+    let rows = sqlx::query_as!(
+        ClaimedEmail,
         "update public.outbox \
             set attempts = attempts + 1, \
                 next_attempt_at = now() + make_interval(secs => $2) \
@@ -226,19 +227,21 @@ pub async fn claim_due(
                         limit $1 \
                         for update skip locked) \
          returning id, kind, recipient, payload, idempotency_key, attempts",
+        limit,
+        lease.as_secs_f64(),
     )
-    .bind(limit)
-    .bind(lease.as_secs_f64())
     .fetch_all(&mut **tx)
     .await?;
     Ok(rows)
 }
 
 pub async fn mark_sent(tx: &mut Tx, id: i64) -> Result<(), DbError> {
-    sqlx::query("update public.outbox set sent_at = now(), last_error = null where id = $1")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!(
+        "update public.outbox set sent_at = now(), last_error = null where id = $1",
+        id
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -250,14 +253,14 @@ pub async fn schedule_retry(
     error: &str,
     delay: Duration,
 ) -> Result<(), DbError> {
-    sqlx::query(
+    sqlx::query!(
         "update public.outbox \
             set last_error = $2, next_attempt_at = now() + make_interval(secs => $3) \
           where id = $1 and sent_at is null and dead_at is null",
+        id,
+        error,
+        delay.as_secs_f64(),
     )
-    .bind(id)
-    .bind(error)
-    .bind(delay.as_secs_f64())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -266,12 +269,12 @@ pub async fn schedule_retry(
 /// Parks a row for good (an admin can revive it by clearing `dead_at`, unless the database
 /// removed a link or code from it on the way: that email could only be sent broken).
 pub async fn mark_dead(tx: &mut Tx, id: i64, error: &str) -> Result<(), DbError> {
-    sqlx::query(
+    sqlx::query!(
         "update public.outbox set last_error = $2, dead_at = now() \
           where id = $1 and sent_at is null and dead_at is null",
+        id,
+        error,
     )
-    .bind(id)
-    .bind(error)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -285,17 +288,17 @@ pub struct QueueStats {
 }
 
 pub async fn queue_stats(tx: &mut Tx) -> Result<QueueStats, DbError> {
-    let (pending, oldest): (i64, f64) = sqlx::query_as(
-        "select count(*), \
-                coalesce(extract(epoch from now() - min(created_at))::float8, 0) \
-           from public.outbox \
-          where sent_at is null and dead_at is null",
+    let row = sqlx::query!(
+        r#"select count(*) as "pending!",
+                  coalesce(extract(epoch from now() - min(created_at))::float8, 0) as "oldest!"
+             from public.outbox
+            where sent_at is null and dead_at is null"#
     )
     .fetch_one(&mut **tx)
     .await?;
     Ok(QueueStats {
-        pending,
-        oldest_pending_age: Duration::from_secs_f64(oldest.max(0.0)),
+        pending: row.pending,
+        oldest_pending_age: Duration::from_secs_f64(row.oldest.max(0.0)),
     })
 }
 

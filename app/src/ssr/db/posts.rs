@@ -45,50 +45,65 @@ impl Post {
     }
 }
 
-const SELECT: &str = "select p.id, p.author_id, a.username as author_username, \
-            a.display_name as author_display_name, p.slug, p.title, p.body, p.status, \
-            p.published_at, p.updated_at \
-       from public.posts p join public.profiles a on a.id = p.author_id";
-
 /// Published posts, newest first (ties broken by id so pages never overlap).
 pub async fn published_page(tx: &mut Tx, limit: i64, offset: i64) -> Result<Vec<Post>, DbError> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} where p.status = 'published' \
-         order by p.published_at desc, p.id desc limit $1 offset $2"
-    )))
-    .bind(limit)
-    .bind(offset)
+    Ok(sqlx::query_as!(
+        Post,
+        "select p.id, p.author_id, a.username as author_username, \
+                a.display_name as author_display_name, p.slug, p.title, p.body, p.status, \
+                p.published_at, p.updated_at \
+           from public.posts p join public.profiles a on a.id = p.author_id \
+          where p.status = 'published' \
+          order by p.published_at desc, p.id desc limit $1 offset $2",
+        limit,
+        offset,
+    )
     .fetch_all(&mut **tx)
     .await?)
 }
 
 /// A published post. The status is filtered here too, not only by RLS: this feeds the cache.
 pub async fn published_by_slug(tx: &mut Tx, slug: &str) -> Result<Option<Post>, DbError> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} where p.slug = $1 and p.status = 'published'"
-    )))
-    .bind(slug)
+    Ok(sqlx::query_as!(
+        Post,
+        "select p.id, p.author_id, a.username as author_username, \
+                a.display_name as author_display_name, p.slug, p.title, p.body, p.status, \
+                p.published_at, p.updated_at \
+           from public.posts p join public.profiles a on a.id = p.author_id \
+          where p.slug = $1 and p.status = 'published'",
+        slug,
+    )
     .fetch_optional(&mut **tx)
     .await?)
 }
 
 /// Any post the actor may see.
 pub async fn by_slug(tx: &mut Tx, slug: &str) -> Result<Option<Post>, DbError> {
-    Ok(
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where p.slug = $1")))
-            .bind(slug)
-            .fetch_optional(&mut **tx)
-            .await?,
+    Ok(sqlx::query_as!(
+        Post,
+        "select p.id, p.author_id, a.username as author_username, \
+                a.display_name as author_display_name, p.slug, p.title, p.body, p.status, \
+                p.published_at, p.updated_at \
+           from public.posts p join public.profiles a on a.id = p.author_id \
+          where p.slug = $1",
+        slug,
     )
+    .fetch_optional(&mut **tx)
+    .await?)
 }
 
 pub async fn by_id(tx: &mut Tx, id: Uuid) -> Result<Option<Post>, DbError> {
-    Ok(
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where p.id = $1")))
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?,
+    Ok(sqlx::query_as!(
+        Post,
+        "select p.id, p.author_id, a.username as author_username, \
+                a.display_name as author_display_name, p.slug, p.title, p.body, p.status, \
+                p.published_at, p.updated_at \
+           from public.posts p join public.profiles a on a.id = p.author_id \
+          where p.id = $1",
+        id,
     )
+    .fetch_optional(&mut **tx)
+    .await?)
 }
 
 /// A post in a list of rows: everything but the body, which a list never needs.
@@ -123,30 +138,35 @@ impl Listed {
     }
 }
 
-const SELECT_LISTED: &str = "select p.id, p.author_id, a.username as author_username, \
-            a.display_name as author_display_name, p.slug, p.title, p.status, \
-            p.published_at, p.updated_at \
-       from public.posts p join public.profiles a on a.id = p.author_id";
-
 /// One page of the caller's own posts, drafts included, most recently changed first.
 pub async fn own_page(tx: &mut Tx, limit: i64, offset: i64) -> Result<Vec<Listed>, DbError> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT_LISTED} where p.author_id = (select auth.uid()) \
-         order by p.updated_at desc, p.id desc limit $1 offset $2"
-    )))
-    .bind(limit)
-    .bind(offset)
+    Ok(sqlx::query_as!(
+        Listed,
+        "select p.id, p.author_id, a.username as author_username, \
+                a.display_name as author_display_name, p.slug, p.title, p.status, \
+                p.published_at, p.updated_at \
+           from public.posts p join public.profiles a on a.id = p.author_id \
+          where p.author_id = (select auth.uid()) \
+          order by p.updated_at desc, p.id desc limit $1 offset $2",
+        limit,
+        offset,
+    )
     .fetch_all(&mut **tx)
     .await?)
 }
 
 /// Every post the actor may see, most recently changed first (the moderation list).
 pub async fn all_page(tx: &mut Tx, limit: i64, offset: i64) -> Result<Vec<Listed>, DbError> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT_LISTED} order by p.updated_at desc, p.id desc limit $1 offset $2"
-    )))
-    .bind(limit)
-    .bind(offset)
+    Ok(sqlx::query_as!(
+        Listed,
+        "select p.id, p.author_id, a.username as author_username, \
+                a.display_name as author_display_name, p.slug, p.title, p.status, \
+                p.published_at, p.updated_at \
+           from public.posts p join public.profiles a on a.id = p.author_id \
+          order by p.updated_at desc, p.id desc limit $1 offset $2",
+        limit,
+        offset,
+    )
     .fetch_all(&mut **tx)
     .await?)
 }
@@ -172,15 +192,15 @@ pub async fn insert(tx: &mut Tx, post: &NewPost<'_>, base: &Slug) -> Result<(Uui
     for _ in 0..SLUG_TRIES {
         let slug = base.with_random_suffix();
         let mut savepoint = tx.begin().await?;
-        let inserted = sqlx::query_scalar(
+        let inserted = sqlx::query_scalar!(
             "insert into public.posts (author_id, slug, title, body, status) \
              values ($1, $2, $3, $4, $5) returning id",
+            post.author_id,
+            slug.as_ref(),
+            post.title.as_ref(),
+            post.body.as_ref(),
+            post.status.as_str(),
         )
-        .bind(post.author_id)
-        .bind(slug.as_ref())
-        .bind(post.title.as_ref())
-        .bind(post.body.as_ref())
-        .bind(post.status.as_str())
         .fetch_one(&mut *savepoint)
         .await
         .map_err(DbError::from);
@@ -198,6 +218,28 @@ pub async fn insert(tx: &mut Tx, post: &NewPost<'_>, base: &Slug) -> Result<(Uui
     Err(DbError::Conflict("posts_slug_key".into()))
 }
 
+/// Inserts a demo post (`seed-dev`) as the caller, under a fixed slug; `false` when the slug is
+/// taken already, so seeding twice adds nothing.
+pub async fn insert_demo(
+    tx: &mut Tx,
+    slug: &str,
+    title: &str,
+    body: &str,
+    status: &str,
+) -> Result<bool, DbError> {
+    let done = sqlx::query!(
+        "insert into public.posts (author_id, slug, title, body, status) \
+         values ((select auth.uid()), $1, $2, $3, $4) on conflict do nothing",
+        slug,
+        title,
+        body,
+        status,
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// What a write changed, for the caller's cache invalidation and redirect.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Changed {
@@ -213,9 +255,6 @@ impl Changed {
     }
 }
 
-/// The caller's own posts only, whatever their role (see the module's comment).
-const OWN: &str = "author_id = (select auth.uid())";
-
 /// New title and body of the caller's own post. `None`: no such post of theirs.
 pub async fn update_content(
     tx: &mut Tx,
@@ -223,13 +262,15 @@ pub async fn update_content(
     title: &PostTitle,
     body: &PostBody,
 ) -> Result<Option<Changed>, DbError> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "update public.posts set title = $2, body = $3 where id = $1 and {OWN} \
-         returning slug, author_id, title, status"
-    )))
-    .bind(id)
-    .bind(title.as_ref())
-    .bind(body.as_ref())
+    Ok(sqlx::query_as!(
+        Changed,
+        "update public.posts set title = $2, body = $3 \
+          where id = $1 and author_id = (select auth.uid()) \
+         returning slug, author_id, title, status",
+        id,
+        title.as_ref(),
+        body.as_ref(),
+    )
     .fetch_optional(&mut **tx)
     .await?)
 }
@@ -240,23 +281,26 @@ pub async fn set_status(
     id: Uuid,
     status: PostStatus,
 ) -> Result<Option<Changed>, DbError> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "update public.posts set status = $2 where id = $1 and {OWN} \
-         returning slug, author_id, title, status"
-    )))
-    .bind(id)
-    .bind(status.as_str())
+    Ok(sqlx::query_as!(
+        Changed,
+        "update public.posts set status = $2 \
+          where id = $1 and author_id = (select auth.uid()) \
+         returning slug, author_id, title, status",
+        id,
+        status.as_str(),
+    )
     .fetch_optional(&mut **tx)
     .await?)
 }
 
 /// Deletes the caller's own post; the returned status is the one it had.
 pub async fn delete(tx: &mut Tx, id: Uuid) -> Result<Option<Changed>, DbError> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "delete from public.posts where id = $1 and {OWN} \
-         returning slug, author_id, title, status"
-    )))
-    .bind(id)
+    Ok(sqlx::query_as!(
+        Changed,
+        "delete from public.posts where id = $1 and author_id = (select auth.uid()) \
+         returning slug, author_id, title, status",
+        id,
+    )
     .fetch_optional(&mut **tx)
     .await?)
 }
@@ -264,11 +308,12 @@ pub async fn delete(tx: &mut Tx, id: Uuid) -> Result<Option<Changed>, DbError> {
 /// Moderation: unpublishes anyone's post (RLS lets only `admin` touch others' rows). The
 /// caller records the audit entry in the same transaction.
 pub async fn unpublish_any(tx: &mut Tx, id: Uuid) -> Result<Option<Changed>, DbError> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as!(
+        Changed,
         "update public.posts set status = 'draft' where id = $1 \
          returning slug, author_id, title, status",
+        id,
     )
-    .bind(id)
     .fetch_optional(&mut **tx)
     .await?)
 }
@@ -276,20 +321,21 @@ pub async fn unpublish_any(tx: &mut Tx, id: Uuid) -> Result<Option<Changed>, DbE
 /// Moderation: deletes anyone's post (RLS lets only `admin` touch others' rows). The caller
 /// records the audit entry in the same transaction.
 pub async fn delete_any(tx: &mut Tx, id: Uuid) -> Result<Option<Changed>, DbError> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as!(
+        Changed,
         "delete from public.posts where id = $1 returning slug, author_id, title, status",
+        id,
     )
-    .bind(id)
     .fetch_optional(&mut **tx)
     .await?)
 }
 
 /// Whether the actor can see the post at all (to tell "not yours" from "no such post").
 pub async fn visible(tx: &mut Tx, id: Uuid) -> Result<bool, DbError> {
-    Ok(
-        sqlx::query_scalar("select exists (select 1 from public.posts where id = $1)")
-            .bind(id)
-            .fetch_one(&mut **tx)
-            .await?,
+    Ok(sqlx::query_scalar!(
+        r#"select exists (select 1 from public.posts where id = $1) as "exists!""#,
+        id,
     )
+    .fetch_one(&mut **tx)
+    .await?)
 }

@@ -14,12 +14,13 @@ pub struct Profile {
 }
 
 pub async fn get(tx: &mut Tx, id: Uuid) -> Result<Option<Profile>, DbError> {
-    Ok(
-        sqlx::query_as("select id, username, display_name, bio from public.profiles where id = $1")
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?,
+    Ok(sqlx::query_as!(
+        Profile,
+        "select id, username, display_name, bio from public.profiles where id = $1",
+        id,
     )
+    .fetch_optional(&mut **tx)
+    .await?)
 }
 
 /// Updates the caller's own profile. Zero rows means RLS refused (not their row).
@@ -30,13 +31,13 @@ pub async fn update_own(
     display_name: &DisplayName,
     bio: &Bio,
 ) -> Result<bool, DbError> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "update public.profiles set username = $2, display_name = $3, bio = $4 where id = $1",
+        id,
+        username.as_ref(),
+        display_name.as_option(),
+        bio.as_option(),
     )
-    .bind(id)
-    .bind(username.as_ref())
-    .bind(display_name.as_option())
-    .bind(bio.as_option())
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -17,17 +17,17 @@ pub struct NewRefreshToken<'a> {
 }
 
 pub async fn insert(tx: &mut Tx, token: &NewRefreshToken<'_>) -> Result<(), DbError> {
-    sqlx::query(
+    sqlx::query!(
         "insert into auth.refresh_tokens \
            (user_id, family_id, token_hash, expires_at, ip, user_agent) \
          values ($1, $2, $3, $4, $5::text::inet, $6)",
+        token.user_id,
+        token.family_id,
+        token.token_hash,
+        token.expires_at,
+        token.ip.map(|ip| ip.to_string()),
+        token.user_agent,
     )
-    .bind(token.user_id)
-    .bind(token.family_id)
-    .bind(token.token_hash)
-    .bind(token.expires_at)
-    .bind(token.ip.map(|ip| ip.to_string()))
-    .bind(token.user_agent)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -55,34 +55,34 @@ pub enum Presented {
 /// Marks a live token used (only once: the `used_at is null` guard makes two concurrent
 /// presentations yield one `Live`), or says why it is not live.
 pub async fn present(tx: &mut Tx, token_hash: &[u8]) -> Result<Presented, DbError> {
-    let live: Option<(Uuid, Uuid, DateTime<Utc>)> = sqlx::query_as(
+    let live = sqlx::query!(
         "update auth.refresh_tokens set used_at = now() \
          where token_hash = $1 and used_at is null and revoked_at is null and expires_at > now() \
          returning user_id, family_id, expires_at",
+        token_hash,
     )
-    .bind(token_hash)
     .fetch_optional(&mut **tx)
     .await?;
-    if let Some((user_id, family_id, expires_at)) = live {
+    if let Some(live) = live {
         return Ok(Presented::Live {
-            user_id,
-            family_id,
-            expires_at,
+            user_id: live.user_id,
+            family_id: live.family_id,
+            expires_at: live.expires_at,
         });
     }
-    let reused: Option<(Uuid, Uuid, DateTime<Utc>)> = sqlx::query_as(
-        "select user_id, family_id, used_at from auth.refresh_tokens \
+    let reused = sqlx::query!(
+        "select user_id, family_id, used_at as \"used_at!\" from auth.refresh_tokens \
          where token_hash = $1 and used_at is not null and revoked_at is null \
            and expires_at > now()",
+        token_hash,
     )
-    .bind(token_hash)
     .fetch_optional(&mut **tx)
     .await?;
     Ok(match reused {
-        Some((user_id, family_id, used_at)) => Presented::Reused {
-            user_id,
-            family_id,
-            used_at,
+        Some(r) => Presented::Reused {
+            user_id: r.user_id,
+            family_id: r.family_id,
+            used_at: r.used_at,
         },
         None => Presented::Dead,
     })
@@ -94,13 +94,13 @@ pub async fn unspent_until(
     token_hash: &[u8],
     family_id: Uuid,
 ) -> Result<Option<DateTime<Utc>>, DbError> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "select expires_at from auth.refresh_tokens \
          where token_hash = $1 and family_id = $2 and used_at is null \
            and revoked_at is null and expires_at > now()",
+        token_hash,
+        family_id,
     )
-    .bind(token_hash)
-    .bind(family_id)
     .fetch_optional(&mut **tx)
     .await?)
 }
@@ -108,12 +108,12 @@ pub async fn unspent_until(
 /// Ends one family (a sign-out, or a reused token). Returns how many tokens it ended. Every
 /// family of a user ends through `tokens::end_grants`, with the rest of a recovery.
 pub async fn revoke_family(tx: &mut Tx, user_id: Uuid, family_id: Uuid) -> Result<u64, DbError> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "update auth.refresh_tokens set revoked_at = now() \
          where user_id = $1 and family_id = $2 and revoked_at is null",
+        user_id,
+        family_id,
     )
-    .bind(user_id)
-    .bind(family_id)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected())
@@ -122,12 +122,12 @@ pub async fn revoke_family(tx: &mut Tx, user_id: Uuid, family_id: Uuid) -> Resul
 /// Ends every family of the user but `keep` (a sign-out of the other devices). Returns how
 /// many tokens it ended.
 pub async fn revoke_other_families(tx: &mut Tx, user_id: Uuid, keep: Uuid) -> Result<u64, DbError> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "update auth.refresh_tokens set revoked_at = now() \
          where user_id = $1 and family_id <> $2 and revoked_at is null",
+        user_id,
+        keep,
     )
-    .bind(user_id)
-    .bind(keep)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected())
@@ -137,7 +137,7 @@ pub async fn revoke_other_families(tx: &mut Tx, user_id: Uuid, keep: Uuid) -> Re
 /// family's newest row says when it was last used) and ends the others. Returns how many
 /// tokens it ended.
 pub async fn revoke_beyond(tx: &mut Tx, user_id: Uuid, keep: i64) -> Result<u64, DbError> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "update auth.refresh_tokens set revoked_at = now() \
          where user_id = $1 and revoked_at is null \
            and family_id in (select family_id from auth.refresh_tokens \
@@ -145,9 +145,9 @@ pub async fn revoke_beyond(tx: &mut Tx, user_id: Uuid, keep: i64) -> Result<u64,
                               group by family_id \
                               order by max(created_at) desc, family_id desc \
                               offset $2)",
+        user_id,
+        keep,
     )
-    .bind(user_id)
-    .bind(keep)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected())

@@ -1,17 +1,28 @@
 //! The database's own view of a request: version, role and clock.
+use sqlx::PgPool;
+
 use super::{DbError, Tx};
 use crate::domain::status::DatabaseStatus;
 
+/// Whether Postgres answers at all (`/ready`). On the pool, outside any transaction: it asks
+/// for a connection and one round trip, nothing a role could refuse.
+pub async fn ping(pool: &PgPool) -> Result<(), DbError> {
+    sqlx::query!("select 1 as one").fetch_one(pool).await?;
+    Ok(())
+}
+
 pub async fn read(tx: &mut Tx) -> Result<DatabaseStatus, DbError> {
-    let (server_version, role, database_time): (String, String, String) = sqlx::query_as(
-        "select current_setting('server_version'), current_user::text, \
-                to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US \"UTC\"')",
+    let row = sqlx::query!(
+        r#"select current_setting('server_version') as "server_version!",
+                  current_user::text as "role!",
+                  to_char(clock_timestamp() at time zone 'UTC',
+                          'YYYY-MM-DD HH24:MI:SS.US "UTC"') as "database_time!""#
     )
     .fetch_one(&mut **tx)
     .await?;
     Ok(DatabaseStatus {
-        server_version,
-        role,
-        database_time,
+        server_version: row.server_version,
+        role: row.role,
+        database_time: row.database_time,
     })
 }

@@ -34,25 +34,25 @@ pub struct NewToken<'a> {
 /// Stores a token after spending every earlier unused one of the same purpose: only the
 /// newest link works.
 pub async fn replace(tx: &mut Tx, token: &NewToken<'_>) -> Result<(), DbError> {
-    sqlx::query(
+    sqlx::query!(
         "update auth.one_time_tokens set used_at = now() \
          where user_id = $1 and purpose = $2 and used_at is null",
+        token.user_id,
+        token.purpose.as_str(),
     )
-    .bind(token.user_id)
-    .bind(token.purpose.as_str())
     .execute(&mut **tx)
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "insert into auth.one_time_tokens \
            (user_id, purpose, token_hash, code_hash, new_email, expires_at) \
          values ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))",
+        token.user_id,
+        token.purpose.as_str(),
+        token.token_hash,
+        token.code_hash,
+        token.new_email,
+        token.ttl.as_secs_f64(),
     )
-    .bind(token.user_id)
-    .bind(token.purpose.as_str())
-    .bind(token.token_hash)
-    .bind(token.code_hash)
-    .bind(token.new_email)
-    .bind(token.ttl.as_secs_f64())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -69,16 +69,16 @@ pub async fn spend(
     purpose: Purpose,
     token_hash: &[u8],
 ) -> Result<Option<Spent>, DbError> {
-    let row: Option<(Uuid, Option<String>)> = sqlx::query_as(
+    Ok(sqlx::query_as!(
+        Spent,
         "update auth.one_time_tokens set used_at = now() \
          where token_hash = $1 and purpose = $2 and used_at is null and expires_at > now() \
          returning user_id, new_email",
+        token_hash,
+        purpose.as_str(),
     )
-    .bind(token_hash)
-    .bind(purpose.as_str())
     .fetch_optional(&mut **tx)
-    .await?;
-    Ok(row.map(|(user_id, new_email)| Spent { user_id, new_email }))
+    .await?)
 }
 
 #[derive(sqlx::FromRow)]
@@ -96,13 +96,14 @@ pub async fn pending_for_user(
     user_id: Uuid,
     purpose: Purpose,
 ) -> Result<Option<Pending>, DbError> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as!(
+        Pending,
         "select id, token_hash, code_hash, attempts, new_email from auth.one_time_tokens \
          where user_id = $1 and purpose = $2 and used_at is null and expires_at > now() \
          order by created_at desc limit 1 for update",
+        user_id,
+        purpose.as_str(),
     )
-    .bind(user_id)
-    .bind(purpose.as_str())
     .fetch_optional(&mut **tx)
     .await?)
 }
@@ -111,18 +112,22 @@ pub async fn pending_for_user(
 /// working, never its link, so strangers typing the owner's address cannot destroy the link
 /// in the owner's mailbox.
 pub async fn wrong_code(tx: &mut Tx, id: Uuid) -> Result<(), DbError> {
-    sqlx::query("update auth.one_time_tokens set attempts = attempts + 1 where id = $1")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!(
+        "update auth.one_time_tokens set attempts = attempts + 1 where id = $1",
+        id
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
 pub async fn spend_by_id(tx: &mut Tx, id: Uuid) -> Result<(), DbError> {
-    sqlx::query("update auth.one_time_tokens set used_at = now() where id = $1")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!(
+        "update auth.one_time_tokens set used_at = now() where id = $1",
+        id
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -132,12 +137,12 @@ pub async fn owner_of(
     purpose: Purpose,
     token_hash: &[u8],
 ) -> Result<Option<Uuid>, DbError> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "select user_id from auth.one_time_tokens \
          where token_hash = $1 and purpose = $2 and used_at is null and expires_at > now()",
+        token_hash,
+        purpose.as_str(),
     )
-    .bind(token_hash)
-    .bind(purpose.as_str())
     .fetch_optional(&mut **tx)
     .await?)
 }
@@ -155,10 +160,12 @@ pub struct Ended {
 /// password (`auth.end_grants`): reset and email-change links, API sign-ins. Callable as
 /// `auth_service` or as `admin` (a ban or role change ends them in the admin's transaction).
 pub async fn end_grants(tx: &mut Tx, user_id: Uuid) -> Result<Ended, DbError> {
-    Ok(
-        sqlx::query_as("select voided_links, revoked_refresh_tokens from auth.end_grants($1)")
-            .bind(user_id)
-            .fetch_one(&mut **tx)
-            .await?,
+    Ok(sqlx::query_as!(
+        Ended,
+        r#"select voided_links as "voided_links!", revoked_refresh_tokens as "revoked_refresh_tokens!"
+             from auth.end_grants($1)"#,
+        user_id,
     )
+    .fetch_one(&mut **tx)
+    .await?)
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use app::ssr::{
-    auth::{ClientMeta, password::Hasher, sessions},
+    auth::{Caller, password::Hasher, sessions},
     db::{ServiceRole, begin_service},
     settings::AuthSettings,
 };
@@ -113,7 +113,7 @@ impl PeopleApp {
     /// entry), from the browser's address and user agent, and gives the browser its cookie.
     pub async fn sign_in_directly(&self, browser: &Browser, user: Uuid) -> String {
         let session = Session::new(None, Arc::new(RedisStore::new(self.redis.clone())), None);
-        let client = ClientMeta {
+        let client = Caller {
             ip: Some(browser.ip),
             user_agent: Some(browser.user_agent.clone()),
         };

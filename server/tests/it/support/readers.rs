@@ -3,7 +3,7 @@
 use std::{sync::Arc, time::Duration};
 
 use app::ssr::{
-    auth::{ClientMeta, sessions},
+    auth::{Caller, sessions},
     cache::PostCache,
     db::{ServiceRole, begin_service},
     settings::AuthSettings,
@@ -96,7 +96,7 @@ impl ReadersApp {
         tx.commit().await.unwrap();
         let settings = AuthSettings::for_public_url(PUBLIC_URL);
         let session = Session::new(None, Arc::new(RedisStore::new(self.redis.clone())), None);
-        sessions::establish(&session, &self.redis, &settings, id, &ClientMeta::default())
+        sessions::establish(&session, &self.redis, &settings, id, &Caller::default())
             .await
             .expect("a session");
         let cookie = format!(

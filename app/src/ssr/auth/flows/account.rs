@@ -2,13 +2,16 @@
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{Flow, dead_link, issue_token, signin::bad_credentials};
+use super::{dead_link, issue_token, signin::bad_credentials};
 use crate::{
-    domain::{Bio, DisplayName, EmailAddress, Password, Username, user::Account},
+    domain::{
+        Bio, DisplayName, EmailAddress, Password, Username, session::SessionInfo, user::Account,
+    },
     domain::{audit::AuditAction, role::RequestRole},
     error::AppError,
     ssr::{
-        auth::{Actor, password::Verdict, ratelimit, sessions, tokens},
+        RequestContext,
+        auth::{password::Verdict, ratelimit, sessions, tokens},
         cache::PostCache,
         db::{
             self, DbError,
@@ -20,22 +23,22 @@ use crate::{
     },
 };
 
-/// [`Actor::require_user`], and for an API client's access token a check that its sign-in is still
-/// live (the `begin_as` statement, see `db::begin_as`). For actions that otherwise reach no
+/// The signed-in user (401 otherwise), and for an API client's access token a check that its
+/// sign-in is still live (the `begin_as` statement, see `db::begin_as`). For actions that otherwise reach no
 /// user data through `begin_as` (the session list lives in Redis), so a token whose sign-in
 /// ended gets nothing there either. Browser sessions need no check: Redis ends them.
-pub async fn require_live_user(flow: &Flow<'_>, actor: &Actor) -> Result<Uuid, AppError> {
-    let id = actor.require_user()?;
-    if actor.token_family().is_some() {
-        let tx = db::begin_as(&flow.state.db, actor).await?;
+pub async fn require_live_user(ctx: &RequestContext) -> Result<Uuid, AppError> {
+    let id = ctx.actor.require_user()?;
+    if ctx.actor.token_family().is_some() {
+        let tx = db::begin_as(&ctx.state.db, &ctx.actor).await?;
         db::commit(tx).await?;
     }
     Ok(id)
 }
 
 /// The account page's data: the profile read as the user (RLS), the email as auth_service.
-pub async fn load(flow: &Flow<'_>, actor: &Actor) -> Result<Account, AppError> {
-    let (user, p, role) = load_records(flow, actor).await?;
+pub async fn load(ctx: &RequestContext) -> Result<Account, AppError> {
+    let (user, p, role) = load_records(ctx).await?;
     Ok(Account {
         id: user.id,
         email: user.email,
@@ -49,15 +52,14 @@ pub async fn load(flow: &Flow<'_>, actor: &Actor) -> Result<Account, AppError> {
 /// The signed-in user's records: their auth row, their profile read as them (RLS) and the
 /// role the database gives them; `Unauthorized` if they may not sign in any more.
 pub async fn load_records(
-    flow: &Flow<'_>,
-    actor: &Actor,
+    ctx: &RequestContext,
 ) -> Result<(users::UserRecord, profiles::Profile, String), AppError> {
-    let id = actor.require_user()?;
-    let mut tx = db::begin_as(&flow.state.db, actor).await?;
+    let id = ctx.actor.require_user()?;
+    let mut tx = db::begin_as(&ctx.state.db, &ctx.actor).await?;
     let role = db::admin::current_role(&mut tx).await?;
     let profile = profiles::get(&mut tx, id).await?;
     db::commit(tx).await?;
-    let mut auth = flow.auth_tx().await?;
+    let mut auth = ctx.auth_tx().await?;
     let user = users::find_by_id(&mut auth, id).await?;
     db::commit(auth).await?;
     match (user, profile) {
@@ -71,18 +73,17 @@ pub async fn load_records(
 /// Updates the public profile, as the user: the database refuses any other row or the role.
 #[tracing::instrument(name = "account.update_profile", skip_all)]
 pub async fn update_profile(
-    flow: &Flow<'_>,
-    actor: &Actor,
+    ctx: &RequestContext,
     username: &str,
     display_name: &str,
     bio: &str,
 ) -> Result<(), AppError> {
-    let id = actor.require_user()?;
+    let id = ctx.actor.require_user()?;
     let username = Username::parse(username).map_err(|m| AppError::invalid("username", m))?;
     let display_name =
         DisplayName::parse(display_name).map_err(|m| AppError::invalid("display_name", m))?;
     let bio = Bio::parse(bio).map_err(|m| AppError::invalid("bio", m))?;
-    let mut tx = db::begin_as(&flow.state.db, actor).await?;
+    let mut tx = db::begin_as(&ctx.state.db, &ctx.actor).await?;
     match profiles::update_own(&mut tx, id, &username, &display_name, &bio).await {
         Ok(true) => {}
         Ok(false) => return Err(AppError::Forbidden),
@@ -93,7 +94,7 @@ pub async fn update_profile(
     }
     db::commit(tx).await?;
     // The author's name is on every post page and list page they appear on.
-    PostCache::of(flow.state).invalidate().await;
+    PostCache::of(&ctx.state).invalidate().await;
     Ok(())
 }
 
@@ -101,7 +102,7 @@ pub async fn update_profile(
 /// the sign-in backoff of the (account, address) pair, so a stolen session cookie is not an
 /// unlimited password oracle.
 async fn confirm_password(
-    flow: &Flow<'_>,
+    ctx: &RequestContext,
     tx: &mut db::Tx,
     id: Uuid,
     password: &str,
@@ -112,12 +113,12 @@ async fn confirm_password(
         .await?
         .filter(|u| !u.is_banned())
         .ok_or(AppError::Unauthorized)?;
-    let (redis, ip) = (&flow.state.redis, flow.ip_key());
+    let (redis, ip) = (&ctx.state.redis, ctx.ip_key());
     // Right or wrong, every check costs an argon2 computation.
     ratelimit::hit(redis, &ratelimit::PASSWORD_CHECK_PER_USER, &id.to_string()).await?;
     ratelimit::hit(redis, &ratelimit::PASSWORD_CHECK_PER_IP, &ip).await?;
     ratelimit::check_sign_in(redis, &user.email, &ip).await?;
-    match flow
+    match ctx
         .state
         .passwords
         .verify(password, Some(&user.password_hash))
@@ -140,18 +141,17 @@ async fn confirm_password(
 /// Sets a new password, signs out every other session and gives this one a new id.
 #[tracing::instrument(name = "account.change_password", skip_all)]
 pub async fn change_password(
-    flow: &Flow<'_>,
-    actor: &Actor,
+    ctx: &RequestContext,
     session: &Session,
     current: &str,
     new: String,
 ) -> Result<(), AppError> {
-    let id = actor.require_user()?;
-    let mut tx = flow.auth_tx().await?;
-    let user = confirm_password(flow, &mut tx, id, current).await?;
+    let id = ctx.actor.require_user()?;
+    let mut tx = ctx.auth_tx().await?;
+    let user = confirm_password(ctx, &mut tx, id, current).await?;
     let new = Password::parse(new, &[user.email.as_str()])
         .map_err(|m| AppError::invalid("new_password", m))?;
-    let hash = flow.state.passwords.hash(new.expose()).await?;
+    let hash = ctx.state.passwords.hash(new.expose()).await?;
     users::set_password_hash(&mut tx, id, &hash).await?;
     // API clients signed in with the old password sign in again, like other browsers, and
     // links asked for with it (an email change, a reset) die with it.
@@ -165,10 +165,10 @@ pub async fn change_password(
         ),
     )
     .await?;
-    flow.audit_own(&mut tx, AuditAction::PasswordChanged, id)
+    ctx.audit_own(&mut tx, AuditAction::PasswordChanged, id)
         .await?;
     db::commit(tx).await?;
-    let redis = &flow.state.redis;
+    let redis = &ctx.state.redis;
     let current_id = session.id().map(|i| i.to_string());
     sessions::revoke_all(redis, id, current_id.as_deref()).await?;
     sessions::rotate(session, redis, id).await?;
@@ -179,16 +179,15 @@ pub async fn change_password(
 /// changes only when the link is used.
 #[tracing::instrument(name = "account.request_email_change", skip_all)]
 pub async fn request_email_change(
-    flow: &Flow<'_>,
-    actor: &Actor,
+    ctx: &RequestContext,
     new_email: &str,
     password: &str,
 ) -> Result<(), AppError> {
-    let id = actor.require_user()?;
+    let id = ctx.actor.require_user()?;
     let new_email =
         EmailAddress::parse(new_email).map_err(|m| AppError::invalid("new_email", m))?;
-    let mut tx = flow.auth_tx().await?;
-    let user = confirm_password(flow, &mut tx, id, password)
+    let mut tx = ctx.auth_tx().await?;
+    let user = confirm_password(ctx, &mut tx, id, password)
         .await
         .map_err(|e| match e {
             AppError::Invalid { message, .. } => AppError::invalid("password", message),
@@ -202,12 +201,12 @@ pub async fn request_email_change(
     }
     // The confirmation goes to an address of the caller's choosing.
     ratelimit::hit(
-        &flow.state.redis,
+        &ctx.state.redis,
         &ratelimit::EMAIL_CHANGE_PER_USER,
         &id.to_string(),
     )
     .await?;
-    let ttl = flow.settings().change_email_ttl;
+    let ttl = ctx.settings().change_email_ttl;
     let minted = issue_token(
         &mut tx,
         id,
@@ -223,7 +222,7 @@ pub async fn request_email_change(
             new_email.to_string(),
             format!("change-email:{key}"),
             &payload::ChangeEmailConfirm {
-                link: flow.link("/confirm-email", &minted.token),
+                link: ctx.link("/confirm-email", &minted.token),
                 code: Some(minted.code),
                 new_email: new_email.to_string(),
             },
@@ -241,7 +240,7 @@ pub async fn request_email_change(
         ),
     )
     .await?;
-    flow.audit_own(&mut tx, AuditAction::EmailChangeRequested, id)
+    ctx.audit_own(&mut tx, AuditAction::EmailChangeRequested, id)
         .await?;
     db::commit(tx).await?;
     Ok(())
@@ -257,14 +256,10 @@ pub async fn request_email_change(
 /// page an email sent them to, and after a recovery the thief has no session left. Signed out,
 /// the page offers sign-in and comes back to the link; a refusal spends nothing.
 #[tracing::instrument(name = "account.confirm_email_change", skip_all)]
-pub async fn confirm_email_change(
-    flow: &Flow<'_>,
-    actor: &Actor,
-    token: &str,
-) -> Result<(), AppError> {
-    let id = actor.require_user()?;
+pub async fn confirm_email_change(ctx: &RequestContext, token: &str) -> Result<(), AppError> {
+    let id = ctx.actor.require_user()?;
     let token_hash = tokens::hash_token(token);
-    let mut tx = flow.auth_tx().await?;
+    let mut tx = ctx.auth_tx().await?;
     let owner = stored::owner_of(&mut tx, Purpose::ChangeEmail, &token_hash)
         .await?
         .ok_or_else(dead_link)?;
@@ -289,23 +284,79 @@ pub async fn confirm_email_change(
         }
         Err(e) => return Err(e.into()),
     }
-    flow.audit_own(&mut tx, AuditAction::EmailChanged, spent.user_id)
+    ctx.audit_own(&mut tx, AuditAction::EmailChanged, spent.user_id)
         .await?;
     db::commit(tx).await?;
     Ok(())
 }
 
+/// The user's browser sessions, `session` (this request's) marked as the current one.
+pub async fn list_sessions(
+    ctx: &RequestContext,
+    session: &Session,
+) -> Result<Vec<SessionInfo>, AppError> {
+    let id = require_live_user(ctx).await?;
+    let current = session.id().map(|i| i.to_string());
+    sessions::list(&ctx.state.redis, id, current.as_deref()).await
+}
+
+/// Which sessions [`revoke_sessions`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Revoked {
+    /// Every one, this one included (and API clients' sign-ins: a recovery).
+    All,
+    /// Every one but this one (and API clients' sign-ins: a recovery).
+    Others,
+    /// The one named by its handle.
+    One,
+}
+
+/// `which`: a session handle from the list, `others`, or `all`. A handle that is not one of the
+/// user's sessions is 404.
+pub async fn revoke_sessions(
+    ctx: &RequestContext,
+    session: &Session,
+    which: &str,
+) -> Result<Revoked, AppError> {
+    let id = require_live_user(ctx).await?;
+    let redis = &ctx.state.redis;
+    let current = session.id().map(|i| i.to_string());
+    let revoked = match which {
+        "all" => {
+            super::sign_out_everywhere(ctx, id, None).await?;
+            sessions::end(session, redis).await?;
+            Revoked::All
+        }
+        "others" => {
+            super::sign_out_everywhere(ctx, id, current.as_deref()).await?;
+            Revoked::Others
+        }
+        handle => {
+            if !sessions::revoke(redis, id, handle).await? {
+                return Err(AppError::NotFound);
+            }
+            Revoked::One
+        }
+    };
+    ctx.audit_now(
+        AuditAction::SessionsRevoked,
+        id,
+        serde_json::json!({ "which": which }),
+    )
+    .await?;
+    Ok(revoked)
+}
+
 /// Deletes the account after checking the password; every session ends.
 #[tracing::instrument(name = "account.delete", skip_all)]
 pub async fn delete_account(
-    flow: &Flow<'_>,
-    actor: &Actor,
+    ctx: &RequestContext,
     session: &Session,
     password: &str,
 ) -> Result<(), AppError> {
-    let id = actor.require_user()?;
-    let mut tx = flow.auth_tx().await?;
-    let user = confirm_password(flow, &mut tx, id, password)
+    let id = ctx.actor.require_user()?;
+    let mut tx = ctx.auth_tx().await?;
+    let user = confirm_password(ctx, &mut tx, id, password)
         .await
         .map_err(|e| match e {
             AppError::Invalid { .. } => bad_credentials(),
@@ -320,12 +371,12 @@ pub async fn delete_account(
         ),
     )
     .await?;
-    flow.audit_own(&mut tx, AuditAction::Deleted, id).await?;
+    ctx.audit_own(&mut tx, AuditAction::Deleted, id).await?;
     users::delete(&mut tx, id).await?;
     db::commit(tx).await?;
     // Their posts went with the account (ON DELETE CASCADE).
-    PostCache::of(flow.state).invalidate().await;
-    sessions::revoke_all(&flow.state.redis, id, None).await?;
-    sessions::end(session, &flow.state.redis).await?;
+    PostCache::of(&ctx.state).invalidate().await;
+    sessions::revoke_all(&ctx.state.redis, id, None).await?;
+    sessions::end(session, &ctx.state.redis).await?;
     Ok(())
 }

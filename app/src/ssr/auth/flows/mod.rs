@@ -1,8 +1,9 @@
-//! The auth flows: each is one function the server functions call, doing its rate limits,
-//! its one transaction (state change + audit entry + outbox email together) and its session
-//! work. Answers that could reveal whether an account exists are identical by construction.
+//! The auth flows: each is one service (`flow(&ctx, args…)`, see `ssr::context`) that the
+//! server functions and the `/auth/v1` routes call, doing its rate limits, its one transaction
+//! (state change + audit entry + outbox email together) and its session work. Answers that
+//! could reveal whether an account exists are identical by construction.
 pub mod account;
-pub mod api;
+pub mod api_clients;
 pub mod recovery;
 pub mod requests;
 pub mod signin;
@@ -10,89 +11,14 @@ pub mod signup;
 
 use uuid::Uuid;
 
-use super::{client::ClientMeta, tokens};
+use super::{sessions, tokens};
 use crate::{
-    domain::audit::AuditAction,
     error::AppError,
     ssr::{
-        db::{self, DbError, Tx, audit, tokens as stored, tokens::Purpose},
-        settings::AuthSettings,
-        state::AppState,
+        RequestContext,
+        db::{self, DbError, Tx, tokens as stored, tokens::Purpose},
     },
 };
-
-/// What every flow gets from the request.
-pub struct Flow<'a> {
-    pub state: &'a AppState,
-    pub client: &'a ClientMeta,
-}
-
-impl Flow<'_> {
-    pub fn settings(&self) -> &AuthSettings {
-        &self.state.auth
-    }
-
-    pub async fn auth_tx(&self) -> Result<Tx, AppError> {
-        Ok(db::begin_service(&self.state.db, db::ServiceRole::Auth).await?)
-    }
-
-    pub async fn audit(
-        &self,
-        tx: &mut Tx,
-        action: AuditAction,
-        actor: Option<Uuid>,
-        target: Option<Uuid>,
-        details: serde_json::Value,
-    ) -> Result<(), DbError> {
-        audit::record(
-            tx,
-            &audit::Entry {
-                actor_id: actor,
-                target_id: target,
-                action,
-                ip: self.client.ip,
-                user_agent: self.client.user_agent.as_deref(),
-                details,
-            },
-        )
-        .await
-    }
-
-    /// Records that `user` acted on their own account, with no details.
-    pub async fn audit_own(
-        &self,
-        tx: &mut Tx,
-        action: AuditAction,
-        user: Uuid,
-    ) -> Result<(), DbError> {
-        self.audit(tx, action, Some(user), Some(user), serde_json::json!({}))
-            .await
-    }
-
-    /// Records one audit entry in a transaction of its own (for actions with no other write).
-    pub async fn audit_now(
-        &self,
-        action: AuditAction,
-        user: Uuid,
-        details: serde_json::Value,
-    ) -> Result<(), AppError> {
-        let mut tx = self.auth_tx().await?;
-        self.audit(&mut tx, action, Some(user), Some(user), details)
-            .await?;
-        db::commit(tx).await?;
-        Ok(())
-    }
-
-    /// Rate-limit key of the caller's address.
-    pub fn ip_key(&self) -> String {
-        self.client.ip_key()
-    }
-
-    /// `https://host/path?token=…`
-    pub fn link(&self, path: &str, token: &str) -> String {
-        format!("{}{path}?token={token}", self.settings().public_url)
-    }
-}
 
 /// Mints a token for `user_id`, replacing any earlier one of the same purpose, and returns
 /// the secret (for the email only).
@@ -131,6 +57,22 @@ pub async fn recovered(tx: &mut Tx, user_id: Uuid) -> Result<stored::Ended, DbEr
     if ended.voided_links > 0 {
         tracing::info!(%user_id, links = ended.voided_links, "recovery voided outstanding links");
     }
+    Ok(ended)
+}
+
+/// Signs a user out everywhere: every browser session but `except_session` (a raw session
+/// id, the caller's own), and every API client's refresh tokens. For "sign out everywhere"
+/// (the account page's and an admin's), bans and role changes; a recovery, so outstanding
+/// links end too ([`recovered`]). Returns how many browser sessions ended.
+pub async fn sign_out_everywhere(
+    ctx: &RequestContext,
+    user: Uuid,
+    except_session: Option<&str>,
+) -> Result<usize, AppError> {
+    let ended = sessions::revoke_all(&ctx.state.redis, user, except_session).await?;
+    let mut tx = ctx.auth_tx().await?;
+    recovered(&mut tx, user).await?;
+    db::commit(tx).await?;
     Ok(ended)
 }
 

@@ -1,10 +1,11 @@
 //! Forgotten password: ask for a link, then set a new password with it.
 
-use super::{Flow, dead_link, requests};
+use super::{dead_link, requests};
 use crate::{
     domain::{EmailAddress, Password, audit::AuditAction},
     error::AppError,
     ssr::{
+        RequestContext,
         auth::{ratelimit, sessions, tokens},
         db::{
             self,
@@ -20,20 +21,20 @@ use crate::{
 /// Queues a reset link for the address (sent only if it has an account: see
 /// [`super::requests`]). Answers the same, in the same time, whatever the address.
 #[tracing::instrument(name = "auth.forgot", skip_all)]
-pub async fn forgot(flow: &Flow<'_>, email: &str) -> Result<(), AppError> {
+pub async fn forgot(ctx: &RequestContext, email: &str) -> Result<(), AppError> {
     let email = EmailAddress::parse(email).map_err(|m| AppError::invalid("email", m))?;
-    let redis = &flow.state.redis;
-    ratelimit::hit(redis, &ratelimit::FORGOT_PER_IP, &flow.ip_key()).await?;
+    let redis = &ctx.state.redis;
+    ratelimit::hit(redis, &ratelimit::FORGOT_PER_IP, &ctx.ip_key()).await?;
     ratelimit::hit(redis, &ratelimit::FORGOT_PER_ACCOUNT, email.as_ref()).await?;
-    requests::queue(flow, RequestKind::ResetPassword, email.as_ref()).await
+    requests::queue(ctx, RequestKind::ResetPassword, email.as_ref()).await
 }
 
 /// Spends the reset token, sets the new password, confirms the address (the mailbox was just
 /// proven) and signs the account out everywhere.
 #[tracing::instrument(name = "auth.reset", skip_all)]
-pub async fn reset(flow: &Flow<'_>, token: &str, password: String) -> Result<(), AppError> {
+pub async fn reset(ctx: &RequestContext, token: &str, password: String) -> Result<(), AppError> {
     let token_hash = tokens::hash_token(token);
-    let mut tx = flow.auth_tx().await?;
+    let mut tx = ctx.auth_tx().await?;
     // Look before spending, so a refused password does not burn the link.
     let Some(user_id) = stored::owner_of(&mut tx, Purpose::ResetPassword, &token_hash).await?
     else {
@@ -44,7 +45,7 @@ pub async fn reset(flow: &Flow<'_>, token: &str, password: String) -> Result<(),
         .ok_or_else(dead_link)?;
     let password = Password::parse(password, &[user.email.as_str()])
         .map_err(|m| AppError::invalid("password", m))?;
-    let hash = flow.state.passwords.hash(password.expose()).await?;
+    let hash = ctx.state.passwords.hash(password.expose()).await?;
     stored::spend(&mut tx, Purpose::ResetPassword, &token_hash)
         .await?
         .ok_or_else(dead_link)?;
@@ -60,9 +61,9 @@ pub async fn reset(flow: &Flow<'_>, token: &str, password: String) -> Result<(),
         ),
     )
     .await?;
-    flow.audit_own(&mut tx, AuditAction::PasswordReset, user.id)
+    ctx.audit_own(&mut tx, AuditAction::PasswordReset, user.id)
         .await?;
     db::commit(tx).await?;
-    sessions::revoke_all(&flow.state.redis, user.id, None).await?;
+    sessions::revoke_all(&ctx.state.redis, user.id, None).await?;
     Ok(())
 }

@@ -9,11 +9,13 @@
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::{Flow, issue_token};
+use super::issue_token;
 use crate::{
     domain::audit::AuditAction,
     error::AppError,
     ssr::{
+        RequestContext,
+        auth::Caller,
         db::{
             self, DbError, ServiceRole, Tx,
             account_requests::{self, AccountRequest, RequestKind},
@@ -27,14 +29,14 @@ use crate::{
 };
 
 /// Queues the request: one insert, the same for any address.
-pub async fn queue(flow: &Flow<'_>, kind: RequestKind, email: &str) -> Result<(), AppError> {
-    let mut tx = flow.auth_tx().await?;
+pub async fn queue(ctx: &RequestContext, kind: RequestKind, email: &str) -> Result<(), AppError> {
+    let mut tx = ctx.auth_tx().await?;
     account_requests::enqueue(
         &mut tx,
         kind,
         email,
-        flow.client.ip,
-        flow.client.user_agent.as_deref(),
+        ctx.caller.ip,
+        ctx.caller.user_agent.as_deref(),
     )
     .await?;
     db::commit(tx).await?;
@@ -54,15 +56,9 @@ pub async fn process_due(
     let mut tx = db::begin_service(pool, ServiceRole::Auth).await?;
     let taken = account_requests::take(&mut tx, limit).await?;
     for request in &taken {
-        sqlx::query("savepoint account_request")
-            .execute(&mut *tx)
-            .await?;
+        account_requests::savepoint(&mut tx).await?;
         match resolve(&mut tx, settings, request).await {
-            Ok(()) => {
-                sqlx::query("release savepoint account_request")
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            Ok(()) => account_requests::release_savepoint(&mut tx).await?,
             Err(e) => {
                 tracing::error!(
                     request_id = request.id,
@@ -70,9 +66,7 @@ pub async fn process_due(
                     error = %e,
                     "an account request failed; dropped"
                 );
-                sqlx::query("rollback to savepoint account_request")
-                    .execute(&mut *tx)
-                    .await?;
+                account_requests::rollback_to_savepoint(&mut tx).await?;
             }
         }
     }
@@ -103,16 +97,14 @@ async fn resolve(
         }
         RequestKind::ResendVerification => return Ok(()),
     };
+    // Recorded as coming from whoever asked, as the request's own audit entries are.
+    let caller = Caller {
+        ip: request.ip.as_deref().and_then(|ip| ip.parse().ok()),
+        user_agent: request.user_agent.clone(),
+    };
     audit::record(
         tx,
-        &audit::Entry {
-            actor_id: None,
-            target_id: Some(user.id),
-            action,
-            ip: request.ip.as_deref().and_then(|ip| ip.parse().ok()),
-            user_agent: request.user_agent.as_deref(),
-            details: json!({}),
-        },
+        &caller.audit_entry(action, None, Some(user.id), json!({})),
     )
     .await
 }

@@ -2,12 +2,12 @@
 use serde_json::json;
 use tower_sessions::Session;
 
-use super::Flow;
 use crate::{
     domain::EmailAddress,
     domain::audit::AuditAction,
     error::{AppError, ErrorCode},
     ssr::{
+        RequestContext,
         auth::{password::Verdict, ratelimit, sessions},
         db::{self, Tx, users},
     },
@@ -37,23 +37,23 @@ pub struct Authenticated {
 /// `browser` or `api`) are written in the returned transaction, which the caller commits
 /// with whatever the sign-in creates.
 pub async fn authenticate(
-    flow: &Flow<'_>,
+    ctx: &RequestContext,
     email: &str,
     password: &str,
     via: &str,
 ) -> Result<(Authenticated, Tx), AppError> {
-    let redis = &flow.state.redis;
-    ratelimit::hit(redis, &ratelimit::SIGN_IN_PER_IP, &flow.ip_key()).await?;
+    let redis = &ctx.state.redis;
+    ratelimit::hit(redis, &ratelimit::SIGN_IN_PER_IP, &ctx.ip_key()).await?;
     let email = EmailAddress::parse(email).map_err(|m| AppError::invalid("email", m))?;
     if password.is_empty() {
         return Err(AppError::invalid("password", "Enter your password."));
     }
-    let ip = flow.ip_key();
+    let ip = ctx.ip_key();
     ratelimit::check_sign_in(redis, email.as_ref(), &ip).await?;
 
-    let mut tx = flow.auth_tx().await?;
+    let mut tx = ctx.auth_tx().await?;
     let user = users::find_by_email(&mut tx, email.as_ref()).await?;
-    let verdict = flow
+    let verdict = ctx
         .state
         .passwords
         .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
@@ -63,7 +63,7 @@ pub async fn authenticate(
         (user, _) => {
             ratelimit::failed_sign_in(redis, email.as_ref(), &ip).await;
             let target = user.map(|u| u.id);
-            flow.audit(
+            ctx.audit(
                 &mut tx,
                 AuditAction::SignInFailed,
                 None,
@@ -76,7 +76,7 @@ pub async fn authenticate(
         }
     };
     if user.is_banned() {
-        flow.audit(
+        ctx.audit(
             &mut tx,
             AuditAction::SignInRefusedBanned,
             None,
@@ -99,11 +99,11 @@ pub async fn authenticate(
         .with_code(ErrorCode::EmailNotConfirmed));
     }
     if needs_rehash {
-        let hash = flow.state.passwords.hash(password).await?;
+        let hash = ctx.state.passwords.hash(password).await?;
         users::set_password_hash(&mut tx, user.id, &hash).await?;
     }
     users::record_sign_in(&mut tx, user.id).await?;
-    flow.audit(
+    ctx.audit(
         &mut tx,
         AuditAction::SignedIn,
         Some(user.id),
@@ -124,19 +124,19 @@ pub async fn authenticate(
 /// Checks the password and starts a fresh session (new id) for the user.
 #[tracing::instrument(name = "auth.sign_in", skip_all)]
 pub async fn sign_in(
-    flow: &Flow<'_>,
+    ctx: &RequestContext,
     session: &Session,
     email: &str,
     password: &str,
 ) -> Result<uuid::Uuid, AppError> {
-    let (user, tx) = authenticate(flow, email, password, "browser").await?;
+    let (user, tx) = authenticate(ctx, email, password, "browser").await?;
     db::commit(tx).await?;
     sessions::establish(
         session,
-        &flow.state.redis,
-        flow.settings(),
+        &ctx.state.redis,
+        ctx.settings(),
         user.id,
-        flow.client,
+        &ctx.caller,
     )
     .await?;
     Ok(user.id)
@@ -144,15 +144,11 @@ pub async fn sign_in(
 
 /// Ends the session here and in Redis.
 #[tracing::instrument(name = "auth.sign_out", skip_all)]
-pub async fn sign_out(
-    flow: &Flow<'_>,
-    session: &Session,
-    user_id: Option<uuid::Uuid>,
-) -> Result<(), AppError> {
-    sessions::end(session, &flow.state.redis).await?;
-    if let Some(id) = user_id {
-        let mut tx = flow.auth_tx().await?;
-        flow.audit_own(&mut tx, AuditAction::SignedOut, id).await?;
+pub async fn sign_out(ctx: &RequestContext, session: &Session) -> Result<(), AppError> {
+    sessions::end(session, &ctx.state.redis).await?;
+    if let Some(id) = ctx.actor.user_id() {
+        let mut tx = ctx.auth_tx().await?;
+        ctx.audit_own(&mut tx, AuditAction::SignedOut, id).await?;
         db::commit(tx).await?;
     }
     Ok(())

@@ -2,11 +2,12 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Flow, dead_link, issue_token};
+use super::{dead_link, issue_token};
 use crate::{
     domain::{EmailAddress, Password, audit::AuditAction},
     error::AppError,
     ssr::{
+        RequestContext,
         auth::{ratelimit, tokens},
         db::{
             self, DbError, Tx,
@@ -23,24 +24,19 @@ use crate::{
 /// Creates the account and sends the verification email. A taken address answers exactly
 /// the same, and its owner gets a "someone tried to sign up" email instead.
 #[tracing::instrument(name = "auth.sign_up", skip_all)]
-pub async fn sign_up(flow: &Flow<'_>, email: &str, password: String) -> Result<(), AppError> {
-    ratelimit::hit_or_pass(
-        &flow.state.redis,
-        &ratelimit::SIGN_UP_PER_IP,
-        &flow.ip_key(),
-    )
-    .await?;
+pub async fn sign_up(ctx: &RequestContext, email: &str, password: String) -> Result<(), AppError> {
+    ratelimit::hit_or_pass(&ctx.state.redis, &ratelimit::SIGN_UP_PER_IP, &ctx.ip_key()).await?;
     let email = EmailAddress::parse(email).map_err(|m| AppError::invalid("email", m))?;
     let password = Password::parse(password, &[email.as_ref()])
         .map_err(|m| AppError::invalid("password", m))?;
     // Hash before looking: a taken address must cost the same time as a free one.
-    let hash = flow.state.passwords.hash(password.expose()).await?;
+    let hash = ctx.state.passwords.hash(password.expose()).await?;
 
-    let mut tx = flow.auth_tx().await?;
+    let mut tx = ctx.auth_tx().await?;
     match users::insert(&mut tx, email.as_ref(), &hash).await? {
         Some(user_id) => {
-            queue_verification(flow, &mut tx, user_id, email.as_ref()).await?;
-            flow.audit_own(&mut tx, AuditAction::SignedUp, user_id)
+            queue_verification(ctx, &mut tx, user_id, email.as_ref()).await?;
+            ctx.audit_own(&mut tx, AuditAction::SignedUp, user_id)
                 .await?;
         }
         None => {
@@ -54,13 +50,13 @@ pub async fn sign_up(flow: &Flow<'_>, email: &str, password: String) -> Result<(
                         &user.email,
                         format!("signup-attempt:{}:{hour}", user.id),
                         &payload::SignupAttempt {
-                            signin_link: format!("{}/signin", flow.settings().public_url),
-                            forgot_link: format!("{}/forgot", flow.settings().public_url),
+                            signin_link: format!("{}/signin", ctx.settings().public_url),
+                            forgot_link: format!("{}/forgot", ctx.settings().public_url),
                         },
                     ),
                 )
                 .await?;
-                flow.audit(
+                ctx.audit(
                     &mut tx,
                     AuditAction::SignUpAttemptExisting,
                     None,
@@ -77,23 +73,23 @@ pub async fn sign_up(flow: &Flow<'_>, email: &str, password: String) -> Result<(
 
 /// Spends the link's token and confirms the address.
 #[tracing::instrument(name = "auth.verify_email", skip_all)]
-pub async fn verify_with_link(flow: &Flow<'_>, token: &str) -> Result<(), AppError> {
-    let mut tx = flow.auth_tx().await?;
+pub async fn verify_with_link(ctx: &RequestContext, token: &str) -> Result<(), AppError> {
+    let mut tx = ctx.auth_tx().await?;
     let spent = stored::spend(&mut tx, Purpose::VerifyEmail, &tokens::hash_token(token))
         .await?
         .ok_or_else(dead_link)?;
-    confirm_and_commit(flow, tx, spent.user_id, "link").await
+    confirm_and_commit(ctx, tx, spent.user_id, "link").await
 }
 
 /// Confirms the address, records how, and commits: the end of both verification paths.
 async fn confirm_and_commit(
-    flow: &Flow<'_>,
+    ctx: &RequestContext,
     mut tx: crate::ssr::db::Tx,
     user_id: uuid::Uuid,
     via: &str,
 ) -> Result<(), AppError> {
     users::confirm_email(&mut tx, user_id).await?;
-    flow.audit(
+    ctx.audit(
         &mut tx,
         AuditAction::EmailVerified,
         Some(user_id),
@@ -109,11 +105,15 @@ async fn confirm_and_commit(
 /// limited per address (IP) and per account in Redis; wrong codes count against the token, and
 /// after a few its code stops working, but not its link (anyone can type the owner's address).
 #[tracing::instrument(name = "auth.verify_code", skip_all)]
-pub async fn verify_with_code(flow: &Flow<'_>, email: &str, code: &str) -> Result<(), AppError> {
+pub async fn verify_with_code(
+    ctx: &RequestContext,
+    email: &str,
+    code: &str,
+) -> Result<(), AppError> {
     let email = EmailAddress::parse(email).map_err(|m| AppError::invalid("email", m))?;
     let key = email.to_string();
-    let redis = &flow.state.redis;
-    ratelimit::hit(redis, &ratelimit::CODE_ENTRY_PER_IP, &flow.ip_key()).await?;
+    let redis = &ctx.state.redis;
+    ratelimit::hit(redis, &ratelimit::CODE_ENTRY_PER_IP, &ctx.ip_key()).await?;
     ratelimit::hit(redis, &ratelimit::CODE_ENTRY_PER_ACCOUNT, &key).await?;
     let wrong = || AppError::invalid("code", "That code is not right, or it has expired.");
     let code = code.trim();
@@ -124,7 +124,7 @@ pub async fn verify_with_code(flow: &Flow<'_>, email: &str, code: &str) -> Resul
         ));
     }
 
-    let mut tx = flow.auth_tx().await?;
+    let mut tx = ctx.auth_tx().await?;
     let Some(user) = users::find_by_email(&mut tx, email.as_ref()).await? else {
         return Err(wrong());
     };
@@ -132,7 +132,7 @@ pub async fn verify_with_code(flow: &Flow<'_>, email: &str, code: &str) -> Resul
     else {
         return Err(wrong());
     };
-    if pending.attempts >= flow.settings().code_attempts {
+    if pending.attempts >= ctx.settings().code_attempts {
         return Err(wrong());
     }
     let expected = pending.code_hash.as_deref().unwrap_or_default();
@@ -143,30 +143,30 @@ pub async fn verify_with_code(flow: &Flow<'_>, email: &str, code: &str) -> Resul
         return Err(wrong());
     }
     stored::spend_by_id(&mut tx, pending.id).await?;
-    confirm_and_commit(flow, tx, user.id, "code").await
+    confirm_and_commit(ctx, tx, user.id, "code").await
 }
 
 /// Queues a new verification email for the address (sent only if it belongs to an unconfirmed
 /// account: see [`super::requests`]); answers the same, in the same time, whatever the case.
 #[tracing::instrument(name = "auth.resend_verification", skip_all)]
-pub async fn resend(flow: &Flow<'_>, email: &str) -> Result<(), AppError> {
+pub async fn resend(ctx: &RequestContext, email: &str) -> Result<(), AppError> {
     let email = EmailAddress::parse(email).map_err(|m| AppError::invalid("email", m))?;
-    let redis = &flow.state.redis;
-    ratelimit::hit_or_pass(redis, &ratelimit::RESEND_PER_IP, &flow.ip_key()).await?;
+    let redis = &ctx.state.redis;
+    ratelimit::hit_or_pass(redis, &ratelimit::RESEND_PER_IP, &ctx.ip_key()).await?;
     ratelimit::hit_or_pass(redis, &ratelimit::RESEND_PER_ACCOUNT, email.as_ref()).await?;
-    super::requests::queue(flow, RequestKind::ResendVerification, email.as_ref()).await
+    super::requests::queue(ctx, RequestKind::ResendVerification, email.as_ref()).await
 }
 
 /// Mints a new verification token for the user (spending any earlier one) and queues the
 /// email carrying its link and code, in the caller's `auth_service` transaction. Used by
 /// sign-up, the public "send it again", and an admin's resend.
 pub(crate) async fn queue_verification(
-    flow: &Flow<'_>,
+    ctx: &RequestContext,
     tx: &mut Tx,
     user_id: Uuid,
     email: &str,
 ) -> Result<(), DbError> {
-    queue_verification_with(flow.settings(), tx, user_id, email).await
+    queue_verification_with(ctx.settings(), tx, user_id, email).await
 }
 
 /// [`queue_verification`] outside a request (the outbox worker's resend).

@@ -10,11 +10,12 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Flow, account, signin};
+use super::{account, signin};
 use crate::{
     domain::audit::AuditAction,
     error::{AppError, ErrorCode},
     ssr::{
+        RequestContext,
         auth::{Actor, api_user::ApiUser, jwt::AuthMethod, ratelimit, sessions, tokens},
         db::{self, Tx, refresh_tokens, refresh_tokens::Presented, users},
     },
@@ -54,32 +55,32 @@ fn reused_refresh_token() -> AppError {
 /// unconfirmed addresses), then a new token family.
 #[tracing::instrument(name = "api.password_grant", skip_all)]
 pub async fn password_grant(
-    flow: &Flow<'_>,
+    ctx: &RequestContext,
     email: &str,
     password: &str,
 ) -> Result<TokenPair, AppError> {
-    let (user, mut tx) = signin::authenticate(flow, email, password, "api").await?;
+    let (user, mut tx) = signin::authenticate(ctx, email, password, "api").await?;
     let family = Uuid::new_v4();
-    let ends = Utc::now() + absolute_lifetime(flow);
+    let ends = Utc::now() + absolute_lifetime(ctx);
     let refresh = tokens::random();
-    store(flow, &mut tx, user.id, family, ends, &refresh).await?;
+    store(ctx, &mut tx, user.id, family, ends, &refresh).await?;
     // Like browser sessions, at most so many sign-ins: the least recently used ones end.
     let keep = i64::try_from(sessions::MAX_SESSIONS_PER_USER).unwrap_or(i64::MAX);
     refresh_tokens::revoke_beyond(&mut tx, user.id, keep).await?;
     db::commit(tx).await?;
-    pair(flow, user.id, family, refresh, Utc::now()).await
+    pair(ctx, user.id, family, refresh, Utc::now()).await
 }
 
 /// How long a sign-in lives at most, refreshes included (the browser sessions' lifetime).
-fn absolute_lifetime(flow: &Flow<'_>) -> chrono::Duration {
-    chrono::Duration::from_std(flow.settings().session_absolute)
+fn absolute_lifetime(ctx: &RequestContext) -> chrono::Duration {
+    chrono::Duration::from_std(ctx.settings().session_absolute)
         .unwrap_or(chrono::Duration::days(30))
 }
 
 /// The signed-in user as Supabase's clients read it (`GET /auth/v1/user`): read as them, so a
 /// banned or deleted user, or a token whose sign-in ended, gets `Unauthorized`.
-pub async fn user(flow: &Flow<'_>, actor: &Actor) -> Result<ApiUser, AppError> {
-    let (user, profile, role) = account::load_records(flow, actor).await?;
+pub async fn user(ctx: &RequestContext) -> Result<ApiUser, AppError> {
+    let (user, profile, role) = account::load_records(ctx).await?;
     Ok(ApiUser::new(&user, &profile, role))
 }
 
@@ -87,20 +88,18 @@ pub async fn user(flow: &Flow<'_>, actor: &Actor) -> Result<ApiUser, AppError> {
 /// family. A token used before ends the family (but see [`REUSE_WINDOW`]); a banned or deleted
 /// user gets nothing.
 #[tracing::instrument(name = "api.refresh_grant", skip_all)]
-pub async fn refresh_grant(flow: &Flow<'_>, refresh_token: &str) -> Result<TokenPair, AppError> {
+pub async fn refresh_grant(
+    ctx: &RequestContext,
+    refresh_token: &str,
+) -> Result<TokenPair, AppError> {
     let refresh_token = refresh_token.trim();
-    ratelimit::hit_or_pass(
-        &flow.state.redis,
-        &ratelimit::REFRESH_PER_IP,
-        &flow.ip_key(),
-    )
-    .await?;
+    ratelimit::hit_or_pass(&ctx.state.redis, &ratelimit::REFRESH_PER_IP, &ctx.ip_key()).await?;
     if refresh_token.is_empty() {
         return Err(AppError::invalid("refresh_token", "Send a refresh token.")
             .with_code(ErrorCode::RefreshTokenNotFound));
     }
-    let successor = flow.state.jwt.successor_of(refresh_token);
-    let mut tx = flow.auth_tx().await?;
+    let successor = ctx.state.jwt.successor_of(refresh_token);
+    let mut tx = ctx.auth_tx().await?;
     let (user_id, family_id, expires_at) =
         match refresh_tokens::present(&mut tx, &tokens::hash_token(refresh_token)).await? {
             Presented::Live {
@@ -108,7 +107,7 @@ pub async fn refresh_grant(flow: &Flow<'_>, refresh_token: &str) -> Result<Token
                 family_id,
                 expires_at,
             } => {
-                store(flow, &mut tx, user_id, family_id, expires_at, &successor).await?;
+                store(ctx, &mut tx, user_id, family_id, expires_at, &successor).await?;
                 (user_id, family_id, expires_at)
             }
             Presented::Reused {
@@ -126,7 +125,7 @@ pub async fn refresh_grant(flow: &Flow<'_>, refresh_token: &str) -> Result<Token
                 match unspent {
                     // The same answer again: a race or a retry, not a theft.
                     Some(expires_at) => (user_id, family_id, expires_at),
-                    None => return Err(reused(flow, tx, user_id, family_id).await?),
+                    None => return Err(reused(ctx, tx, user_id, family_id).await?),
                 }
             }
             Presented::Dead => return Err(invalid_refresh_token()),
@@ -141,20 +140,20 @@ pub async fn refresh_grant(flow: &Flow<'_>, refresh_token: &str) -> Result<Token
     }
     db::commit(tx).await?;
     // Every token of a family ends when the sign-in's lifetime does.
-    let signed_in_at = expires_at - absolute_lifetime(flow);
-    pair(flow, user_id, family_id, successor, signed_in_at).await
+    let signed_in_at = expires_at - absolute_lifetime(ctx);
+    pair(ctx, user_id, family_id, successor, signed_in_at).await
 }
 
 /// A spent token presented again outside the reuse window: one of its two holders is not the
 /// owner, so the family ends. Returns the answer for the presenter.
 async fn reused(
-    flow: &Flow<'_>,
+    ctx: &RequestContext,
     mut tx: Tx,
     user_id: Uuid,
     family_id: Uuid,
 ) -> Result<AppError, AppError> {
     let ended = refresh_tokens::revoke_family(&mut tx, user_id, family_id).await?;
-    flow.audit(
+    ctx.audit(
         &mut tx,
         AuditAction::TokenReuseDetected,
         None,
@@ -197,16 +196,16 @@ impl Scope {
 /// next request on (`db::begin_as`).
 #[tracing::instrument(name = "api.sign_out", skip_all)]
 pub async fn sign_out(
-    flow: &Flow<'_>,
+    ctx: &RequestContext,
     user: Uuid,
     family: Uuid,
     scope: Scope,
 ) -> Result<(), AppError> {
-    let mut tx = flow.auth_tx().await?;
+    let mut tx = ctx.auth_tx().await?;
     let ended = match scope {
         Scope::Local => refresh_tokens::revoke_family(&mut tx, user, family).await?,
         Scope::Global => {
-            sessions::revoke_all(&flow.state.redis, user, None).await?;
+            sessions::revoke_all(&ctx.state.redis, user, None).await?;
             u64::try_from(
                 super::recovered(&mut tx, user)
                     .await?
@@ -215,7 +214,7 @@ pub async fn sign_out(
             .unwrap_or_default()
         }
         Scope::Others => {
-            sessions::revoke_all(&flow.state.redis, user, None).await?;
+            sessions::revoke_all(&ctx.state.redis, user, None).await?;
             refresh_tokens::revoke_other_families(&mut tx, user, family).await?
         }
     };
@@ -224,7 +223,7 @@ pub async fn sign_out(
         Scope::Global => "global",
         Scope::Others => "others",
     };
-    flow.audit(
+    ctx.audit(
         &mut tx,
         AuditAction::SignedOut,
         Some(user),
@@ -236,24 +235,8 @@ pub async fn sign_out(
     Ok(())
 }
 
-/// Signs a user out everywhere: every browser session but `except_session` (a raw session
-/// id, the caller's own), and every API client's refresh tokens. For "sign out everywhere"
-/// (the account page's and an admin's), bans and role changes; a recovery, so outstanding
-/// links end too ([`super::recovered`]). Returns how many browser sessions ended.
-pub async fn sign_out_everywhere(
-    flow: &Flow<'_>,
-    user: Uuid,
-    except_session: Option<&str>,
-) -> Result<usize, AppError> {
-    let ended = sessions::revoke_all(&flow.state.redis, user, except_session).await?;
-    let mut tx = flow.auth_tx().await?;
-    super::recovered(&mut tx, user).await?;
-    db::commit(tx).await?;
-    Ok(ended)
-}
-
 async fn store(
-    flow: &Flow<'_>,
+    ctx: &RequestContext,
     tx: &mut Tx,
     user: Uuid,
     family: Uuid,
@@ -267,8 +250,8 @@ async fn store(
             family_id: family,
             token_hash: &tokens::hash_token(token),
             expires_at,
-            ip: flow.client.ip,
-            user_agent: flow.client.user_agent.as_deref(),
+            ip: ctx.caller.ip,
+            user_agent: ctx.caller.user_agent.as_deref(),
         },
     )
     .await?;
@@ -278,26 +261,29 @@ async fn store(
 /// The answer of a grant: the user read as the new sign-in (so what it may see is what its
 /// access token will), and an access token carrying what Supabase's tokens carry.
 async fn pair(
-    flow: &Flow<'_>,
+    ctx: &RequestContext,
     user: Uuid,
     family: Uuid,
     refresh_token: String,
     signed_in_at: DateTime<Utc>,
 ) -> Result<TokenPair, AppError> {
-    let actor = Actor::User {
-        id: user,
-        session_id: None,
-        token_family: Some(family),
+    let as_new_sign_in = RequestContext {
+        actor: Actor::User {
+            id: user,
+            session_id: None,
+            token_family: Some(family),
+        },
+        ..ctx.clone()
     };
-    let user = self::user(flow, &actor).await?;
-    let mut claims = flow.state.jwt.claims(user.id, &user.email, family);
+    let user = self::user(&as_new_sign_in).await?;
+    let mut claims = ctx.state.jwt.claims(user.id, &user.email, family);
     claims.app_metadata = user.app_metadata.clone();
     claims.user_metadata = user.user_metadata.clone();
     claims.amr = vec![AuthMethod {
         method: "password".into(),
         timestamp: u64::try_from(signed_in_at.timestamp()).unwrap_or_default(),
     }];
-    let access_token = flow.state.jwt.sign(&claims).map_err(|e| {
+    let access_token = ctx.state.jwt.sign(&claims).map_err(|e| {
         tracing::error!(error = %e, "could not sign an access token");
         AppError::Internal
     })?;

@@ -4,11 +4,11 @@
 use uuid::Uuid;
 
 use super::{
-    auth::{Actor, ClientMeta},
+    RequestContext,
+    auth::Actor,
     cache::{Entry, PostCache},
-    db::{self, Tx, audit, posts},
+    db::{self, Tx, posts},
     markdown,
-    state::AppState,
 };
 use crate::{
     domain::{
@@ -38,11 +38,11 @@ fn render(post: &posts::Post) -> RenderedPost {
 }
 
 /// Page `page` (from 1) of the public list. The same for every reader, so cached.
-#[tracing::instrument(name = "posts.list", skip(state))]
-pub async fn list(state: &AppState, page: u32) -> Result<PostPage, AppError> {
+#[tracing::instrument(name = "posts.list", skip(ctx))]
+pub async fn list(ctx: &RequestContext, page: u32) -> Result<PostPage, AppError> {
     let page = page.clamp(1, MAX_PAGE);
-    let cached = PostCache::of(state)
-        .get_or_load(Entry::Page(page), || load_page(state, page))
+    let cached = PostCache::of(&ctx.state)
+        .get_or_load(Entry::Page(page), || load_page(ctx, page))
         .await?;
     Ok(cached.unwrap_or(PostPage {
         page,
@@ -52,9 +52,9 @@ pub async fn list(state: &AppState, page: u32) -> Result<PostPage, AppError> {
 }
 
 /// Loads a list page as `anon`. An empty page past the first is not worth caching.
-async fn load_page(state: &AppState, page: u32) -> Result<Option<PostPage>, AppError> {
+async fn load_page(ctx: &RequestContext, page: u32) -> Result<Option<PostPage>, AppError> {
     let size = i64::from(PAGE_SIZE);
-    let mut tx = db::begin_as(&state.db, &Actor::Anon).await?;
+    let mut tx = db::begin_as(&ctx.state.db, &Actor::Anon).await?;
     let mut rows = posts::published_page(&mut tx, size + 1, i64::from(page - 1) * size).await?;
     db::commit(tx).await?;
     let has_next = rows.len() as i64 > size;
@@ -80,8 +80,11 @@ async fn load_page(state: &AppState, page: u32) -> Result<Option<PostPage>, AppE
 }
 
 /// A published post as `anon` sees it; this is what the cache holds.
-async fn load_published(state: &AppState, slug: &str) -> Result<Option<RenderedPost>, AppError> {
-    let mut tx = db::begin_as(&state.db, &Actor::Anon).await?;
+async fn load_published(
+    ctx: &RequestContext,
+    slug: &str,
+) -> Result<Option<RenderedPost>, AppError> {
+    let mut tx = db::begin_as(&ctx.state.db, &Actor::Anon).await?;
     let post = posts::published_by_slug(&mut tx, slug).await?;
     db::commit(tx).await?;
     Ok(post.as_ref().map(render))
@@ -89,25 +92,25 @@ async fn load_published(state: &AppState, slug: &str) -> Result<Option<RenderedP
 
 /// The post page. Published posts come from the cache; anything else the reader may see (their
 /// own draft, or any draft for an admin) is read as the reader, uncached.
-#[tracing::instrument(name = "posts.get", skip(state, actor), fields(user_id = ?actor.user_id()))]
-pub async fn get(state: &AppState, actor: &Actor, slug: &str) -> Result<PostView, AppError> {
+#[tracing::instrument(name = "posts.get", skip(ctx), fields(user_id = ?ctx.actor.user_id()))]
+pub async fn get(ctx: &RequestContext, slug: &str) -> Result<PostView, AppError> {
     let slug = Slug::parse(slug).map_err(|_| AppError::NotFound)?;
-    let public = PostCache::of(state)
+    let public = PostCache::of(&ctx.state)
         .get_or_load(Entry::Post(slug.as_ref()), || {
-            load_published(state, slug.as_ref())
+            load_published(ctx, slug.as_ref())
         })
         .await?;
-    let post = match (public, actor.user_id()) {
+    let post = match (public, ctx.actor.user_id()) {
         (Some(post), _) => post,
         (None, None) => return Err(AppError::NotFound),
         (None, Some(_)) => {
-            let mut tx = db::begin_as(&state.db, actor).await?;
+            let mut tx = db::begin_as(&ctx.state.db, &ctx.actor).await?;
             let post = posts::by_slug(&mut tx, slug.as_ref()).await?;
             db::commit(tx).await?;
             post.as_ref().map(render).ok_or(AppError::NotFound)?
         }
     };
-    let can_edit = actor.user_id() == Some(post.author.id);
+    let can_edit = ctx.actor.user_id() == Some(post.author.id);
     Ok(PostView { post, can_edit })
 }
 
@@ -133,10 +136,10 @@ where
 }
 
 /// Page `page` of the signed-in user's posts, drafts included, newest change first.
-pub async fn mine(state: &AppState, actor: &Actor, page: u32) -> Result<RowPage, AppError> {
-    actor.require_user()?;
+pub async fn mine(ctx: &RequestContext, page: u32) -> Result<RowPage, AppError> {
+    ctx.actor.require_user()?;
     row_page(page, async |limit, offset| {
-        let mut tx = db::begin_as(&state.db, actor).await?;
+        let mut tx = db::begin_as(&ctx.state.db, &ctx.actor).await?;
         let rows = posts::own_page(&mut tx, limit, offset).await?;
         db::commit(tx).await?;
         Ok(rows)
@@ -145,14 +148,10 @@ pub async fn mine(state: &AppState, actor: &Actor, page: u32) -> Result<RowPage,
 }
 
 /// A post with its markdown, for its author's edit form.
-pub async fn editable(
-    state: &AppState,
-    actor: &Actor,
-    slug: &str,
-) -> Result<EditablePost, AppError> {
-    let id = actor.require_user()?;
+pub async fn editable(ctx: &RequestContext, slug: &str) -> Result<EditablePost, AppError> {
+    let id = ctx.actor.require_user()?;
     let slug = Slug::parse(slug).map_err(|_| AppError::NotFound)?;
-    let mut tx = db::begin_as(&state.db, actor).await?;
+    let mut tx = db::begin_as(&ctx.state.db, &ctx.actor).await?;
     let post = posts::by_slug(&mut tx, slug.as_ref()).await?;
     db::commit(tx).await?;
     let post = post.ok_or(AppError::NotFound)?;
@@ -181,17 +180,16 @@ fn parse(title: &str, body: &str) -> Result<(PostTitle, PostBody), AppError> {
 }
 
 /// Creates a post for the signed-in user; returns its slug.
-#[tracing::instrument(name = "posts.create", skip_all, fields(user_id = ?actor.user_id()))]
+#[tracing::instrument(name = "posts.create", skip_all, fields(user_id = ?ctx.actor.user_id()))]
 pub async fn create(
-    state: &AppState,
-    actor: &Actor,
+    ctx: &RequestContext,
     title: &str,
     body: &str,
     status: PostStatus,
 ) -> Result<Slug, AppError> {
-    let author_id = actor.require_user()?;
+    let author_id = ctx.actor.require_user()?;
     let (title, body) = parse(title, body)?;
-    let mut tx = db::begin_as(&state.db, actor).await?;
+    let mut tx = db::begin_as(&ctx.state.db, &ctx.actor).await?;
     let new = posts::NewPost {
         author_id,
         title: &title,
@@ -201,7 +199,7 @@ pub async fn create(
     let (_, slug) = posts::insert(&mut tx, &new, &Slug::from_title(&title)).await?;
     db::commit(tx).await?;
     if status == PostStatus::Published {
-        PostCache::of(state).invalidate().await;
+        PostCache::of(&ctx.state).invalidate().await;
     }
     Ok(slug)
 }
@@ -217,7 +215,7 @@ async fn refusal(mut tx: Tx, id: Uuid) -> AppError {
 
 /// Invalidates the cache if the post is, or was, public.
 async fn settle(
-    state: &AppState,
+    ctx: &RequestContext,
     tx: Tx,
     id: Uuid,
     changed: Option<posts::Changed>,
@@ -228,55 +226,53 @@ async fn settle(
     };
     db::commit(tx).await?;
     if was_public || changed.status() == PostStatus::Published {
-        PostCache::of(state).invalidate().await;
+        PostCache::of(&ctx.state).invalidate().await;
     }
     Ok(changed)
 }
 
-#[tracing::instrument(name = "posts.update", skip_all, fields(user_id = ?actor.user_id(), post_id = %id))]
+#[tracing::instrument(name = "posts.update", skip_all, fields(user_id = ?ctx.actor.user_id(), post_id = %id))]
 pub async fn update(
-    state: &AppState,
-    actor: &Actor,
+    ctx: &RequestContext,
     id: Uuid,
     title: &str,
     body: &str,
 ) -> Result<Slug, AppError> {
-    actor.require_user()?;
+    ctx.actor.require_user()?;
     let (title, body) = parse(title, body)?;
-    let mut tx = db::begin_as(&state.db, actor).await?;
+    let mut tx = db::begin_as(&ctx.state.db, &ctx.actor).await?;
     let changed = posts::update_content(&mut tx, id, &title, &body).await?;
-    let changed = settle(state, tx, id, changed, false).await?;
+    let changed = settle(ctx, tx, id, changed, false).await?;
     Slug::parse(&changed.slug).map_err(|_| AppError::Internal)
 }
 
-#[tracing::instrument(name = "posts.set_status", skip_all, fields(user_id = ?actor.user_id(), post_id = %id))]
+#[tracing::instrument(name = "posts.set_status", skip_all, fields(user_id = ?ctx.actor.user_id(), post_id = %id))]
 pub async fn set_status(
-    state: &AppState,
-    actor: &Actor,
+    ctx: &RequestContext,
     id: Uuid,
     status: PostStatus,
 ) -> Result<Slug, AppError> {
-    actor.require_user()?;
-    let mut tx = db::begin_as(&state.db, actor).await?;
+    ctx.actor.require_user()?;
+    let mut tx = db::begin_as(&ctx.state.db, &ctx.actor).await?;
     let changed = posts::set_status(&mut tx, id, status).await?;
     // Unpublishing makes a public post private: always invalidate.
-    let changed = settle(state, tx, id, changed, true).await?;
+    let changed = settle(ctx, tx, id, changed, true).await?;
     Slug::parse(&changed.slug).map_err(|_| AppError::Internal)
 }
 
-#[tracing::instrument(name = "posts.delete", skip_all, fields(user_id = ?actor.user_id(), post_id = %id))]
-pub async fn delete(state: &AppState, actor: &Actor, id: Uuid) -> Result<(), AppError> {
-    actor.require_user()?;
-    let mut tx = db::begin_as(&state.db, actor).await?;
+#[tracing::instrument(name = "posts.delete", skip_all, fields(user_id = ?ctx.actor.user_id(), post_id = %id))]
+pub async fn delete(ctx: &RequestContext, id: Uuid) -> Result<(), AppError> {
+    ctx.actor.require_user()?;
+    let mut tx = db::begin_as(&ctx.state.db, &ctx.actor).await?;
     let changed = posts::delete(&mut tx, id).await?;
-    settle(state, tx, id, changed, false).await?;
+    settle(ctx, tx, id, changed, false).await?;
     Ok(())
 }
 
 /// Opens a transaction as the actor and checks the database made it `admin`.
-async fn begin_admin(state: &AppState, actor: &Actor) -> Result<Tx, AppError> {
-    actor.require_user()?;
-    let mut tx = db::begin_as(&state.db, actor).await?;
+async fn begin_admin(ctx: &RequestContext) -> Result<Tx, AppError> {
+    ctx.actor.require_user()?;
+    let mut tx = db::begin_as(&ctx.state.db, &ctx.actor).await?;
     if !db::is_admin(&mut tx).await? {
         return Err(AppError::Forbidden);
     }
@@ -284,13 +280,9 @@ async fn begin_admin(state: &AppState, actor: &Actor) -> Result<Tx, AppError> {
 }
 
 /// Every post, drafts included, for the moderation page. Admins only.
-pub async fn moderation_list(
-    state: &AppState,
-    actor: &Actor,
-    page: u32,
-) -> Result<RowPage, AppError> {
+pub async fn moderation_list(ctx: &RequestContext, page: u32) -> Result<RowPage, AppError> {
     row_page(page, async |limit, offset| {
-        let mut tx = begin_admin(state, actor).await?;
+        let mut tx = begin_admin(ctx).await?;
         let rows = posts::all_page(&mut tx, limit, offset).await?;
         db::commit(tx).await?;
         Ok(rows)
@@ -306,15 +298,9 @@ pub enum Moderation {
 
 /// An admin unpublishes or deletes any post; recorded in the audit log in the same
 /// transaction.
-#[tracing::instrument(name = "posts.moderate", skip(state, actor, client), fields(user_id = ?actor.user_id()))]
-pub async fn moderate(
-    state: &AppState,
-    actor: &Actor,
-    client: &ClientMeta,
-    id: Uuid,
-    what: Moderation,
-) -> Result<(), AppError> {
-    let mut tx = begin_admin(state, actor).await?;
+#[tracing::instrument(name = "posts.moderate", skip(ctx), fields(user_id = ?ctx.actor.user_id()))]
+pub async fn moderate(ctx: &RequestContext, id: Uuid, what: Moderation) -> Result<(), AppError> {
+    let mut tx = begin_admin(ctx).await?;
     let (changed, action) = match what {
         Moderation::Unpublish => (
             posts::unpublish_any(&mut tx, id).await?,
@@ -328,23 +314,19 @@ pub async fn moderate(
     let Some(changed) = changed else {
         return Err(AppError::NotFound);
     };
-    audit::record(
+    ctx.audit(
         &mut tx,
-        &audit::Entry {
-            actor_id: actor.user_id(),
-            target_id: Some(changed.author_id),
-            action,
-            ip: client.ip,
-            user_agent: client.user_agent.as_deref(),
-            details: serde_json::json!({
-                "post_id": id,
-                "slug": changed.slug,
-                "title": changed.title,
-            }),
-        },
+        action,
+        ctx.actor.user_id(),
+        Some(changed.author_id),
+        serde_json::json!({
+            "post_id": id,
+            "slug": changed.slug,
+            "title": changed.title,
+        }),
     )
     .await?;
     db::commit(tx).await?;
-    PostCache::of(state).invalidate().await;
+    PostCache::of(&ctx.state).invalidate().await;
     Ok(())
 }

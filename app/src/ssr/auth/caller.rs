@@ -5,19 +5,22 @@ mod proxies;
 use std::net::{IpAddr, SocketAddr};
 
 use http::HeaderMap;
+use uuid::Uuid;
 
 pub use proxies::{Network, TrustedProxies};
+
+use crate::{domain::audit::AuditAction, ssr::db::audit};
 
 /// Longer user agents are cut: they are stored in Redis and the audit log.
 pub const MAX_USER_AGENT_CHARS: usize = 512;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ClientMeta {
+pub struct Caller {
     pub ip: Option<IpAddr>,
     pub user_agent: Option<String>,
 }
 
-impl ClientMeta {
+impl Caller {
     /// `peer` is the TCP peer (axum's `ConnectInfo`). When it is one of `proxies`, the address
     /// comes from `X-Forwarded-For` instead (see [`TrustedProxies::client_address`]).
     pub fn from_request(
@@ -34,6 +37,24 @@ impl ClientMeta {
         Self {
             ip: peer.map(|p| proxies.client_address(p.ip(), headers)),
             user_agent,
+        }
+    }
+
+    /// An audit entry recording that this caller did `action`.
+    pub fn audit_entry(
+        &self,
+        action: AuditAction,
+        actor: Option<Uuid>,
+        target: Option<Uuid>,
+        details: serde_json::Value,
+    ) -> audit::Entry<'_> {
+        audit::Entry {
+            actor_id: actor,
+            target_id: target,
+            action,
+            ip: self.ip,
+            user_agent: self.user_agent.as_deref(),
+            details,
         }
     }
 
@@ -125,22 +146,22 @@ mod tests {
         let peer = Some(PEER.parse().unwrap());
         let none = TrustedProxies::default();
         assert_eq!(
-            ClientMeta::from_request(&h, peer, &none).ip,
+            Caller::from_request(&h, peer, &none).ip,
             Some("10.0.0.1".parse().unwrap())
         );
         let ours = TrustedProxies::parse("10.0.0.1").unwrap();
         assert_eq!(
-            ClientMeta::from_request(&h, peer, &ours).ip,
+            Caller::from_request(&h, peer, &ours).ip,
             Some("203.0.113.9".parse().unwrap())
         );
         // Without a peer there is no knowing whether the header came from a proxy.
-        assert_eq!(ClientMeta::from_request(&h, None, &ours).ip, None);
+        assert_eq!(Caller::from_request(&h, None, &ours).ip, None);
     }
 
     #[test]
     fn user_agents_are_cut_to_512_characters() {
         let long = "é".repeat(600);
-        let meta = ClientMeta::from_request(&headers(&[("user-agent", "x")]), None, &NONE);
+        let meta = Caller::from_request(&headers(&[("user-agent", "x")]), None, &NONE);
         assert_eq!(meta.user_agent.as_deref(), Some("x"));
         let mut h = HeaderMap::new();
         h.insert(
@@ -148,17 +169,15 @@ mod tests {
             http::HeaderValue::from_bytes(long.as_bytes()).unwrap(),
         );
         // Not valid visible ASCII: ignored rather than guessed at.
-        assert_eq!(ClientMeta::from_request(&h, None, &NONE).user_agent, None);
+        assert_eq!(Caller::from_request(&h, None, &NONE).user_agent, None);
         let h = headers(&[("user-agent", &"a".repeat(600))]);
-        let ua = ClientMeta::from_request(&h, None, &NONE)
-            .user_agent
-            .unwrap();
+        let ua = Caller::from_request(&h, None, &NONE).user_agent.unwrap();
         assert_eq!(ua.chars().count(), MAX_USER_AGENT_CHARS);
     }
 
     #[test]
     fn ipv6_callers_are_grouped_by_their_64() {
-        let meta = |ip: &str| ClientMeta {
+        let meta = |ip: &str| Caller {
             ip: Some(ip.parse().unwrap()),
             user_agent: None,
         };
@@ -168,7 +187,7 @@ mod tests {
         );
         assert_eq!(meta("::ffff:192.0.2.7").ip_key(), "192.0.2.7");
         assert_eq!(meta("192.0.2.7").ip_key(), "192.0.2.7");
-        assert_eq!(ClientMeta::default().ip_key(), "unknown");
+        assert_eq!(Caller::default().ip_key(), "unknown");
     }
 
     #[test]

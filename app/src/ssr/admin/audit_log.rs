@@ -1,17 +1,12 @@
-//! The audit log (filtered, newest first) and the email outbox (pending and dead rows, and
-//! reviving a dead one).
+//! The audit log, filtered by actor, target, action and time, newest first.
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use serde_json::json;
 
 use super::{begin_admin, cursor, page_limit, paginate};
 use crate::{
-    domain::{
-        admin::{AuditPage, OutboxPage, OutboxView, encode_cursor},
-        audit::AuditAction,
-    },
+    domain::admin::{AuditPage, encode_cursor},
     error::AppError,
     ssr::{
-        auth::{Actor, flows::Flow},
+        RequestContext,
         db::admin::{self as queries, AuditFilter},
     },
 };
@@ -53,15 +48,11 @@ fn parse_time(field: &str, value: &str) -> Result<Option<DateTime<Utc>>, AppErro
 }
 
 #[tracing::instrument(name = "admin.audit_log", skip_all)]
-pub async fn audit_log(
-    flow: &Flow<'_>,
-    actor: &Actor,
-    query: &AuditQuery,
-) -> Result<AuditPage, AppError> {
+pub async fn page(ctx: &RequestContext, query: &AuditQuery) -> Result<AuditPage, AppError> {
     let after = cursor::<i64>(query.after.as_deref())?;
     let from = parse_time("from", &query.from)?;
     let until = parse_time("until", &query.until)?;
-    let mut a = begin_admin(flow.state, actor).await?;
+    let mut a = begin_admin(ctx).await?;
     let mut user = async |field: &str, reference: &str| match non_empty(reference) {
         None => Ok(None),
         Some(r) => queries::resolve_user(&mut a.tx, r)
@@ -81,54 +72,6 @@ pub async fn audit_log(
     a.commit().await?;
     let next = paginate(&mut entries, |e| encode_cursor(e.at, e.id));
     Ok(AuditPage { entries, next })
-}
-
-#[tracing::instrument(name = "admin.outbox", skip_all)]
-pub async fn outbox(
-    flow: &Flow<'_>,
-    actor: &Actor,
-    view: OutboxView,
-    after: Option<&str>,
-) -> Result<OutboxPage, AppError> {
-    let after = cursor::<i64>(after)?;
-    let mut a = begin_admin(flow.state, actor).await?;
-    let (pending, dead) = queries::outbox_counts(&mut a.tx).await?;
-    let mut items = queries::outbox_items(&mut a.tx, view, after, page_limit()).await?;
-    a.commit().await?;
-    let next = paginate(&mut items, |i| match view {
-        OutboxView::Pending => encode_cursor(i.next_attempt_at, i.id),
-        OutboxView::Dead => encode_cursor(i.dead_at.unwrap_or(i.created_at), i.id),
-    });
-    Ok(OutboxPage {
-        view,
-        items,
-        next,
-        pending,
-        dead,
-    })
-}
-
-/// Puts a dead email back in the queue, due now with a fresh set of attempts.
-#[tracing::instrument(name = "admin.retry_outbox", skip_all, fields(outbox_id = id))]
-pub async fn retry(flow: &Flow<'_>, actor: &Actor, id: i64) -> Result<(), AppError> {
-    let mut a = begin_admin(flow.state, actor).await?;
-    let Some(kind) = queries::retry_dead(&mut a.tx, id).await? else {
-        return Err(AppError::Conflict(
-            "Only a dead message can be retried: this one was sent, is still queued, does \
-             not exist, or carried a one-time link that was removed when it was given up on \
-             (the user can ask for a new one)."
-                .into(),
-        ));
-    };
-    flow.audit(
-        &mut a.tx,
-        AuditAction::OutboxRetried,
-        Some(a.admin),
-        None,
-        json!({ "outbox_id": id, "kind": kind }),
-    )
-    .await?;
-    a.commit().await
 }
 
 #[cfg(test)]
