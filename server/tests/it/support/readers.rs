@@ -126,8 +126,8 @@ impl ReadersApp {
         tx.commit().await.unwrap();
     }
 
-    pub fn cache(&self) -> PostCache {
-        PostCache::new(&self.app.pool, &self.redis)
+    pub fn cache(&self) -> &PostCache {
+        &self.app.posts_cache
     }
 
     async fn send(&self, who: &Reader, request: reqwest::RequestBuilder) -> Answer {

@@ -1,42 +1,9 @@
-//! Cache-aside in Redis for what an anonymous visitor may see: published post pages and the
-//! pages of the public list. Nothing per-user and no draft ever goes in: loaders read as
-//! `anon` (see `ssr::posts`), and whatever a reader may see beyond that is fetched uncached.
-//!
-//! Keys (`{db}` is the database name, so deployments or test databases sharing one Redis
-//! never see each other's posts):
-//!
-//! | Key | Value |
-//! | --- | --- |
-//! | `palisade:v1:{db}:posts:gen` | the generation: an integer, no TTL, `INCR`ed by every write |
-//! | `palisade:v1:{db}:posts:{gen}:page:{n}` | list page `n` (JSON of `PostPage`), TTL 5 min |
-//! | `palisade:v1:{db}:posts:{gen}:post:{slug}` | a published post (JSON of `RenderedPost`), TTL 5 min |
-//!
-//! Invalidation: every write path calls [`PostCache::invalidate`] after its commit, which
-//! bumps the generation. Every key embeds it, so one `INCR` retires every list page *and*
-//! every post page at once: an author's display-name change (shown on all their posts) or a
-//! publish (which shifts every list page) needs no bookkeeping of which keys it touched. The
-//! retired keys expire with their TTL. A read fetches the generation and its entry in one
-//! atomic round trip (a small Lua script). A load that raced a write can only store under the
-//! old generation, because a reader sees the new generation only after the write committed.
-//!
-//! No stampede: concurrent misses of one entry in this process share one load (a single-flight
-//! map of `OnceCell`s, keyed by the entry and a local write counter so that no read joins a
-//! load older than a write it follows). The loader asks Redis once more before going to
-//! Postgres, and a finished load keeps serving readers that missed under the same generation
-//! for a few seconds (their miss raced its write to Redis), so a burst costs one query.
-//!
-//! Redis slow or down: reads give up after [`READ_TIMEOUT`] and go to Postgres, and after a
-//! failure the cache is skipped for [`BYPASS_FOR`], so a dead Redis costs nothing per request
-//! and is never an error page. Readers that could not ask Redis still share loads, for a
-//! second at a time, which keeps an outage from turning into a stampede on Postgres.
-//!
-//! Metrics: `cache_hits_total`, `cache_misses_total`, `cache_errors_total` and
-//! `cache_loads_total` (database reads made for the cache), by `cache`.
+//! A generic cache-aside over Redis, with a generation per cache, single-flight loads and a
+//! bypass while Redis fails; what is cached and under which keys is its user's business.
 use std::{
-    collections::HashMap,
     future::Future,
     sync::{
-        Arc, LazyLock, Mutex,
+        Arc, Mutex,
         atomic::{AtomicU64, Ordering},
     },
     time::{Duration, Instant},
@@ -48,10 +15,9 @@ use fred::{
     types::Expiration,
 };
 use serde::{Serialize, de::DeserializeOwned};
-use sqlx::PgPool;
-use tokio::{sync::OnceCell, time::timeout};
+use tokio::time::timeout;
 
-use super::state::AppState;
+use super::flight::Flights;
 use crate::error::AppError;
 
 /// How long an entry lives without being invalidated.
@@ -64,81 +30,26 @@ const WRITE_TIMEOUT: Duration = Duration::from_millis(100);
 const INVALIDATE_TIMEOUT: Duration = Duration::from_millis(500);
 /// After a Redis failure, reads go straight to Postgres for this long.
 pub const BYPASS_FOR: Duration = Duration::from_secs(1);
-/// A finished load is shared with readers that missed under the same generation (their miss
-/// raced its write to Redis, or that write failed) for this long...
-const SAME_GENERATION_REUSE: Duration = Duration::from_secs(10);
-/// ...and with readers that could not reach Redis at all for this long: while Redis is down,
-/// Postgres gets at most about one read per entry per second from this process.
-const UNKNOWN_GENERATION_REUSE: Duration = Duration::from_secs(1);
-/// Above this many flights in the map, finished ones are swept out.
-const MAX_FLIGHTS: usize = 1024;
 
 /// The generation and the entry under it, read atomically. Keys beyond `KEYS[1]` are built in
 /// the script (fine for a single Redis; a cluster would need a hash tag on `{db}`).
 const READ_SCRIPT: &str = "local g = redis.call('GET', KEYS[1]) or '0' \
                            return {g, redis.call('GET', ARGV[1] .. g .. ARGV[2])}";
 
-/// What is cached.
-#[derive(Clone, Copy, Debug)]
-pub enum Entry<'a> {
-    /// A page of the public list, from 1.
-    Page(u32),
-    /// A published post, by slug.
-    Post(&'a str),
+/// An entry of a cache: its `cache` metric label and its key under the cache's prefix and
+/// generation.
+pub trait Key: Copy {
+    fn label(self) -> &'static str;
+    fn suffix(self) -> String;
 }
 
-impl Entry<'_> {
-    /// The `cache` label of the metrics.
-    fn label(self) -> &'static str {
-        match self {
-            Self::Page(_) => "post_list",
-            Self::Post(_) => "post",
-        }
-    }
-
-    fn suffix(self) -> String {
-        match self {
-            Self::Page(n) => format!("page:{n}"),
-            Self::Post(slug) => format!("post:{slug}"),
-        }
-    }
-}
-
-/// One load, shared by everybody who missed the same entry meanwhile. Holds the JSON (or
-/// `None` for "nothing there", which is not stored in Redis).
-struct Flight {
-    /// The generation the loader saw, or `None` when Redis could not be asked.
-    generation: Option<String>,
-    result: OnceCell<Result<Option<Arc<str>>, AppError>>,
-    finished: std::sync::OnceLock<Instant>,
-}
-
-impl Flight {
-    /// Whether a reader that saw `generation` (`None`: Redis did not answer) may take this
-    /// flight's result instead of loading. While it is in progress, unless it is for another
-    /// generation (it may predate a write this reader has seen). Once finished, for a short
-    /// while: readers of the same generation, or readers that do not know the generation.
-    fn serves(&self, generation: Option<&str>, now: Instant) -> bool {
-        let reuse_for = match (self.generation.as_deref(), generation) {
-            (Some(mine), Some(theirs)) if mine != theirs => return false,
-            (Some(_), Some(_)) => SAME_GENERATION_REUSE,
-            (_, None) => UNKNOWN_GENERATION_REUSE,
-            (None, Some(_)) => Duration::ZERO,
-        };
-        match self.finished.get() {
-            None => true,
-            Some(at) => {
-                matches!(self.result.get(), Some(Ok(_))) && now.duration_since(*at) < reuse_for
-            }
-        }
-    }
-}
-
-/// What the cache of one database shares across requests in this process.
+/// What one cache shares across requests in this process.
 struct Shared {
-    /// `palisade:v1:{db}:posts`
+    /// The cache's name, for the metrics and logs of its invalidation.
+    name: &'static str,
+    /// `palisade:v1:{db}:{name}`
     prefix: String,
-    flights: Mutex<HashMap<String, Arc<Flight>>>,
+    flights: Flights,
     /// Loader runs (database reads on behalf of the cache), for tests and the benchmark.
     loads: AtomicU64,
     /// Redis failures and timeouts, likewise.
@@ -150,17 +61,6 @@ struct Shared {
 }
 
 impl Shared {
-    fn new(database: &str) -> Self {
-        Self {
-            prefix: format!("palisade:v1:{database}:posts"),
-            flights: Mutex::default(),
-            loads: AtomicU64::new(0),
-            errors: AtomicU64::new(0),
-            epoch: AtomicU64::new(0),
-            bypass_until: Mutex::default(),
-        }
-    }
-
     fn bypassing(&self) -> bool {
         let until = self.bypass_until.lock().unwrap_or_else(|e| e.into_inner());
         until.is_some_and(|t| Instant::now() < t)
@@ -173,40 +73,11 @@ impl Shared {
         *self.bypass_until.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(Instant::now() + BYPASS_FOR);
     }
-
-    /// The flight a reader that saw `generation` joins for `key`: the one in progress (or
-    /// just finished) if it serves this reader, else a new one.
-    fn join(&self, key: &str, generation: Option<&str>) -> Arc<Flight> {
-        let now = Instant::now();
-        let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(flight) = flights.get(key)
-            && flight.serves(generation, now)
-        {
-            return flight.clone();
-        }
-        if flights.len() >= MAX_FLIGHTS {
-            flights.retain(|_, f| {
-                f.finished
-                    .get()
-                    .is_none_or(|at| now.duration_since(*at) < SAME_GENERATION_REUSE)
-            });
-        }
-        let flight = Arc::new(Flight {
-            generation: generation.map(str::to_owned),
-            result: OnceCell::new(),
-            finished: std::sync::OnceLock::new(),
-        });
-        flights.insert(key.to_string(), flight.clone());
-        flight
-    }
 }
 
-/// One per database, for the life of the process.
-static REGISTRY: LazyLock<Mutex<HashMap<String, Arc<Shared>>>> = LazyLock::new(Mutex::default);
-
-/// The posts cache of one database. Cheap to build per request.
+/// One cache. Built once (at start-up) and cloned: the clones share its flights and counters.
 #[derive(Clone)]
-pub struct PostCache {
+pub struct Cache {
     redis: Pool,
     shared: Arc<Shared>,
 }
@@ -217,37 +88,33 @@ enum Lookup {
     Unavailable,
 }
 
-impl PostCache {
-    pub fn new(db: &PgPool, redis: &Pool) -> Self {
-        let options = db.connect_options();
-        let database = options.get_database().unwrap_or("postgres");
-        let shared = REGISTRY
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(database.to_string())
-            .or_insert_with(|| Arc::new(Shared::new(database)))
-            .clone();
+impl Cache {
+    pub fn new(redis: &Pool, name: &'static str, prefix: String) -> Self {
         Self {
             redis: redis.clone(),
-            shared,
+            shared: Arc::new(Shared {
+                name,
+                prefix,
+                flights: Flights::default(),
+                loads: AtomicU64::new(0),
+                errors: AtomicU64::new(0),
+                epoch: AtomicU64::new(0),
+                bypass_until: Mutex::default(),
+            }),
         }
     }
 
-    pub fn of(state: &AppState) -> Self {
-        Self::new(&state.db, &state.redis)
-    }
-
-    /// How many times this database's cache has run a loader (in this process).
+    /// How many times this cache has run a loader (in this process).
     pub fn loads(&self) -> u64 {
         self.shared.loads.load(Ordering::SeqCst)
     }
 
-    /// How many Redis commands of this database's cache failed or timed out (in this process).
+    /// How many Redis commands of this cache failed or timed out (in this process).
     pub fn errors(&self) -> u64 {
         self.shared.errors.load(Ordering::SeqCst)
     }
 
-    /// The key prefix, `palisade:v1:{db}:posts`.
+    /// The key prefix, `palisade:v1:{db}:{name}`.
     pub fn prefix(&self) -> &str {
         &self.shared.prefix
     }
@@ -256,18 +123,15 @@ impl PostCache {
         format!("{}:gen", self.shared.prefix)
     }
 
-    fn key(&self, generation: &str, entry: Entry<'_>) -> String {
+    fn key(&self, generation: &str, entry: impl Key) -> String {
         format!("{}:{generation}:{}", self.shared.prefix, entry.suffix())
     }
 
     /// The cached value of `entry`, or what `load` returns (stored for next time unless it is
     /// `None`). `load` must read only what an anonymous visitor may see.
-    pub async fn get_or_load<T, F, Fut>(
-        &self,
-        entry: Entry<'_>,
-        load: F,
-    ) -> Result<Option<T>, AppError>
+    pub async fn get_or_load<K, T, F, Fut>(&self, entry: K, load: F) -> Result<Option<T>, AppError>
     where
+        K: Key,
         T: Serialize + DeserializeOwned,
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Option<T>, AppError>>,
@@ -293,7 +157,7 @@ impl PostCache {
 
         let epoch = self.shared.epoch.load(Ordering::SeqCst);
         let flight_key = format!("{epoch}/{}", entry.suffix());
-        let flight = self.shared.join(&flight_key, generation.as_deref());
+        let flight = self.shared.flights.join(&flight_key, generation.as_deref());
         let outcome = flight
             .result
             .get_or_init(|| async {
@@ -314,13 +178,14 @@ impl PostCache {
 
     /// Runs the loader for a flight and stores what it got. Redis is asked once more first: a
     /// flight that finished between this reader's miss and its joining has filled the entry.
-    async fn load<T, F, Fut>(
+    async fn load<K, T, F, Fut>(
         &self,
-        entry: Entry<'_>,
+        entry: K,
         generation: Option<&str>,
         load: F,
     ) -> Result<Option<Arc<str>>, AppError>
     where
+        K: Key,
         T: Serialize,
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Option<T>, AppError>>,
@@ -353,7 +218,7 @@ impl PostCache {
         Ok(json)
     }
 
-    async fn lookup(&self, entry: Entry<'_>) -> Lookup {
+    async fn lookup(&self, entry: impl Key) -> Lookup {
         if self.shared.bypassing() {
             return Lookup::Unavailable;
         }
@@ -398,9 +263,8 @@ impl PostCache {
         }
     }
 
-    /// Retires every cached post and list page. Call it after the commit of any write that can
-    /// change what anonymous visitors see. If Redis does not answer, it is retried in the
-    /// background for a while; entries expire with their TTL in any case.
+    /// Retires every entry of this cache (bumps its generation). If Redis does not answer, it is
+    /// retried in the background for a while; entries expire with their TTL in any case.
     pub async fn invalidate(&self) {
         self.shared.epoch.fetch_add(1, Ordering::SeqCst);
         if self.bump().await {
@@ -411,11 +275,13 @@ impl PostCache {
             for attempt in 1..=5u32 {
                 tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
                 if this.bump().await {
-                    tracing::info!(attempt, "posts cache invalidated after a retry");
+                    let name = this.shared.name;
+                    tracing::info!(attempt, "{name} cache invalidated after a retry");
                     return;
                 }
             }
-            tracing::error!("could not invalidate the posts cache; entries expire within {TTL:?}");
+            let name = this.shared.name;
+            tracing::error!("could not invalidate the {name} cache; entries expire within {TTL:?}");
         });
     }
 
@@ -424,12 +290,13 @@ impl PostCache {
         match timeout(INVALIDATE_TIMEOUT, incr).await {
             Ok(Ok(_)) => true,
             Ok(Err(e)) => {
-                self.shared.redis_failed("posts", "invalidation", &e);
+                self.shared
+                    .redis_failed(self.shared.name, "invalidation", &e);
                 false
             }
             Err(_) => {
                 self.shared
-                    .redis_failed("posts", "invalidation", &"timed out");
+                    .redis_failed(self.shared.name, "invalidation", &"timed out");
                 false
             }
         }
