@@ -1,18 +1,5 @@
-//! Password hashing: argon2id with OWASP parameters (m = 19 MiB, t = 2, p = 1), computed on
-//! the blocking pool behind a semaphore, so a burst of sign-ins queues instead of starving
-//! page rendering or exhausting memory.
-//!
-//! A slot is held until its hash ends, even when the request that asked for it is cancelled
-//! (the client went away, the request timed out): the computation goes on in the blocking pool
-//! regardless, so releasing its slot early would let more hashes run than there are slots.
-//! The queue is bounded too: when every slot is busy and `max_waiting` requests already wait,
-//! the next one is answered at once with the one "try again" error (503 + `Retry-After`)
-//! instead of piling up until the request timeout.
-//!
-//! Argon2's working memory (19 MiB a hash) is kept and reused, one buffer per slot, instead of
-//! being allocated for every hash on whichever blocking thread runs it: the allocator keeps
-//! such blocks in per-thread arenas, so a burst of sign-ins used to leave the process holding
-//! hundreds of MiB for good. Now a burst costs at most one buffer per slot.
+//! Password hashing: argon2id on the blocking pool, with bounded slots and a bounded queue
+//! (why: docs/passwords.md).
 use std::sync::{
     Arc, LazyLock, Mutex,
     atomic::{AtomicUsize, Ordering},
