@@ -123,10 +123,7 @@ async fn a_role_change_applies_on_the_targets_next_request_and_ends_their_sessio
     assert_eq!(user.browser.role().await, "authenticated");
     assert_eq!(user.browser.get("/admin").await.status, 403);
 
-    admin
-        .call("/api/admin/set_role", &[("id", &id), ("role", "admin")])
-        .await
-        .assert_redirects_to(&format!("/admin/users/{id}?done=role"));
+    admin.set_role(&id, "admin").await;
     // The database gives their very next request the new role...
     assert_eq!(db_role(&w, user.id).await, "admin");
     // ...but not on a session from before the grant: that one is over.
@@ -138,16 +135,10 @@ async fn a_role_change_applies_on_the_targets_next_request_and_ends_their_sessio
     assert_eq!(detail(&admin, user.id).await.user.role, "admin");
 
     // Giving the role it already has changes nothing: no entry, sessions kept.
-    admin
-        .call("/api/admin/set_role", &[("id", &id), ("role", "admin")])
-        .await
-        .assert_redirects_to(&format!("/admin/users/{id}?done=role"));
+    admin.set_role(&id, "admin").await;
     assert_eq!(w.live_sessions(user.id).await, 1);
 
-    admin
-        .call("/api/admin/set_role", &[("id", &id), ("role", "user")])
-        .await
-        .assert_redirects_to(&format!("/admin/users/{id}?done=role"));
+    admin.set_role(&id, "user").await;
     assert_eq!(db_role(&w, user.id).await, "authenticated");
     assert_eq!(user.browser.role().await, "anon");
 
@@ -199,10 +190,7 @@ async fn a_ban_signs_the_user_out_everywhere_and_sign_in_says_the_account_is_sus
     // And an API client signed in (see auth_flows::api).
     let refresh = phone.api_refresh_token(&user.email, PASSWORD).await;
 
-    admin
-        .call("/api/admin/ban", &[("id", &id), ("duration", "1d")])
-        .await
-        .assert_redirects_to(&format!("/admin/users/{id}?done=banned"));
+    admin.ban(&id, "1d").await;
 
     assert_eq!(w.live_sessions(user.id).await, 0);
     assert_eq!(user.browser.role().await, "anon");
@@ -236,10 +224,7 @@ async fn a_ban_signs_the_user_out_everywhere_and_sign_in_says_the_account_is_sus
     );
 
     // Unbanned, they sign in again (the real flow, password and all).
-    admin
-        .call("/api/admin/unban", &[("id", &id)])
-        .await
-        .assert_redirects_to(&format!("/admin/users/{id}?done=unbanned"));
+    admin.unban(&id).await;
     assert!(!detail(&admin, user.id).await.user.banned);
     elsewhere
         .sign_in(&user.email, PASSWORD)
@@ -256,17 +241,11 @@ async fn bans_last_as_long_as_chosen_and_an_admin_cannot_ban_themself() {
     let admin = w.admin("warden").await;
     let (user, _) = w.account("lifer").await;
     let id = user.to_string();
-    admin
-        .call("/api/admin/ban", &[("id", &id), ("duration", "permanent")])
-        .await
-        .assert_redirects_to(&format!("/admin/users/{id}?done=banned"));
+    admin.ban(&id, "permanent").await;
     let until = detail(&admin, user).await.user.banned_until.unwrap();
     assert!(until - chrono::Utc::now() > chrono::Duration::days(99 * 365));
 
-    admin
-        .call("/api/admin/ban", &[("id", &id), ("duration", "1h")])
-        .await
-        .assert_redirects_to(&format!("/admin/users/{id}?done=banned"));
+    admin.ban(&id, "1h").await;
     let until = detail(&admin, user).await.user.banned_until.unwrap();
     assert!(until - chrono::Utc::now() <= chrono::Duration::hours(1));
 

@@ -160,14 +160,8 @@ async fn a_ban_voids_pending_email_changes_and_reset_links() {
     let links = outstanding_links(&w, &owner).await;
     let id = owner.id.to_string();
 
-    admin
-        .call("/api/admin/ban", &[("id", &id), ("duration", "1d")])
-        .await
-        .assert_redirects_to(&format!("/admin/users/{id}?done=banned"));
-    admin
-        .call("/api/admin/unban", &[("id", &id)])
-        .await
-        .assert_redirects_to(&format!("/admin/users/{id}?done=unbanned"));
+    admin.ban(&id, "1d").await;
+    admin.unban(&id).await;
 
     assert_change_link_dead(&w, &owner, &links).await;
     assert_reset_link_dead(&w, &links).await;
@@ -181,10 +175,7 @@ async fn a_role_change_voids_pending_email_changes_and_reset_links() {
     let links = outstanding_links(&w, &owner).await;
     let id = owner.id.to_string();
 
-    admin
-        .call("/api/admin/set_role", &[("id", &id), ("role", "admin")])
-        .await
-        .assert_redirects_to(&format!("/admin/users/{id}?done=role"));
+    admin.set_role(&id, "admin").await;
 
     assert_change_link_dead(&w, &owner, &links).await;
     assert_reset_link_dead(&w, &links).await;
