@@ -216,6 +216,20 @@ fn uses_current_parameters(hash: &PasswordHash) -> bool {
 mod tests {
     use super::*;
 
+    /// `hash` is right for `password` (and needs no rehash), and wrong for anything else.
+    async fn verifies_only(hasher: &Hasher, hash: &str, password: &str) {
+        assert!(matches!(
+            hasher.verify(password, Some(hash)).await.unwrap(),
+            Verdict::Right {
+                needs_rehash: false
+            }
+        ));
+        assert!(matches!(
+            hasher.verify("wrong", Some(hash)).await.unwrap(),
+            Verdict::Wrong
+        ));
+    }
+
     #[tokio::test]
     async fn a_hash_verifies_its_password_only() {
         let hasher = Hasher::new(2);
@@ -224,19 +238,7 @@ mod tests {
             hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
             "{hash}"
         );
-        assert!(matches!(
-            hasher
-                .verify("correct horse battery staple", Some(&hash))
-                .await
-                .unwrap(),
-            Verdict::Right {
-                needs_rehash: false
-            }
-        ));
-        assert!(matches!(
-            hasher.verify("wrong", Some(&hash)).await.unwrap(),
-            Verdict::Wrong
-        ));
+        verifies_only(&hasher, &hash, "correct horse battery staple").await;
     }
 
     #[tokio::test]
@@ -323,19 +325,7 @@ mod tests {
             .hash_password(b"interop password")
             .unwrap()
             .to_string();
-        assert!(matches!(
-            hasher
-                .verify("interop password", Some(&theirs))
-                .await
-                .unwrap(),
-            Verdict::Right {
-                needs_rehash: false
-            }
-        ));
-        assert!(matches!(
-            hasher.verify("other", Some(&theirs)).await.unwrap(),
-            Verdict::Wrong
-        ));
+        verifies_only(&hasher, &theirs, "interop password").await;
     }
 
     #[tokio::test]
