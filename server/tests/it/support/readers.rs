@@ -3,7 +3,7 @@
 use std::{sync::Arc, time::Duration};
 
 use app::ssr::{
-    auth::{ClientMeta, sessions},
+    auth::{Actor, ClientMeta, sessions},
     cache::PostCache,
     db::{ServiceRole, begin_service},
     settings::AuthSettings,
@@ -37,6 +37,18 @@ impl Reader {
 
     pub fn id(&self) -> Uuid {
         self.id.expect("a signed-in reader")
+    }
+
+    /// Who the database sees when this reader's requests run (`begin_as`).
+    pub fn actor(&self) -> Actor {
+        match self.id {
+            Some(id) => Actor::User {
+                id,
+                session_id: None,
+                token_family: None,
+            },
+            None => Actor::Anon,
+        }
     }
 }
 
