@@ -5,6 +5,7 @@ mod api;
 mod audit;
 mod outage;
 mod recovery;
+mod redirects;
 mod revocation;
 mod session_list;
 mod sign_in_caps;
