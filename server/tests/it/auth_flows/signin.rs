@@ -5,12 +5,11 @@ use std::time::Duration;
 use app::error::AppError;
 use fred::interfaces::KeysInterface as _;
 
+use super::INCORRECT;
 use crate::support::{
     Answer, Browser, PUBLIC_URL, TestApp, actions_of, ban_directly, new_email, redis_pool,
     redis_url, role_with_cookie, signed_in_user, user_id, verified_user,
 };
-
-const INCORRECT: &str = "Email or password is incorrect.";
 
 #[track_caller]
 fn assert_incorrect(answer: &Answer) {
