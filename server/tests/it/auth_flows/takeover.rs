@@ -76,6 +76,12 @@ async fn assert_reset_link_dead(w: &PeopleApp, links: &Links) {
     assert_eq!((field.as_str(), message.as_str()), ("token", DEAD_LINK));
 }
 
+/// Both outstanding links are dead: the email change and the password reset.
+async fn assert_links_dead(w: &PeopleApp, owner: &Person, links: &Links) {
+    assert_change_link_dead(w, owner, links).await;
+    assert_reset_link_dead(w, links).await;
+}
+
 #[tokio::test]
 async fn a_password_reset_voids_a_pending_email_change() {
     let w = PeopleApp::new().await;
@@ -101,8 +107,7 @@ async fn a_password_change_voids_pending_email_changes_and_reset_links() {
 
     owner.change_password().await;
 
-    assert_change_link_dead(&w, &owner, &links).await;
-    assert_reset_link_dead(&w, &links).await;
+    assert_links_dead(&w, &owner, &links).await;
 }
 
 #[tokio::test]
@@ -116,8 +121,7 @@ async fn signing_out_everywhere_voids_pending_email_changes_and_reset_links() {
         .await
         .assert_redirects_to("/account?saved=sessions");
 
-    assert_change_link_dead(&w, &owner, &links).await;
-    assert_reset_link_dead(&w, &links).await;
+    assert_links_dead(&w, &owner, &links).await;
 }
 
 #[tokio::test]
@@ -148,8 +152,7 @@ async fn a_global_api_sign_out_voids_pending_email_changes_and_reset_links() {
         .await;
     assert_eq!(out.status, 204, "{out:?}");
 
-    assert_change_link_dead(&w, &owner, &links).await;
-    assert_reset_link_dead(&w, &links).await;
+    assert_links_dead(&w, &owner, &links).await;
 }
 
 #[tokio::test]
@@ -163,8 +166,7 @@ async fn a_ban_voids_pending_email_changes_and_reset_links() {
     admin.ban(&id, "1d").await;
     admin.unban(&id).await;
 
-    assert_change_link_dead(&w, &owner, &links).await;
-    assert_reset_link_dead(&w, &links).await;
+    assert_links_dead(&w, &owner, &links).await;
 }
 
 #[tokio::test]
@@ -177,8 +179,7 @@ async fn a_role_change_voids_pending_email_changes_and_reset_links() {
 
     admin.set_role(&id, "admin").await;
 
-    assert_change_link_dead(&w, &owner, &links).await;
-    assert_reset_link_dead(&w, &links).await;
+    assert_links_dead(&w, &owner, &links).await;
 }
 
 #[tokio::test]
