@@ -21,22 +21,28 @@ struct Links {
     reset: String,
 }
 
+/// `browser`, signed in to an account whose password is [`PASSWORD`], asks to move it to
+/// `mailbox`; returns the token of the link sent there.
+async fn email_change_link(w: &PeopleApp, browser: &Browser, mailbox: &str) -> String {
+    browser
+        .call(
+            "/api/account/email",
+            &[("new_email", mailbox), ("password", PASSWORD)],
+        )
+        .await
+        .assert_redirects_to("/account?saved=email");
+    mail::latest(&w.app.pool, mailbox, "change_email_confirm")
+        .await
+        .token()
+}
+
 /// The attacker, on a stolen session of `owner`, asks to move the account to their mailbox;
 /// a reset link for the owner is out as well.
 async fn outstanding_links(w: &PeopleApp, owner: &Person) -> Links {
     let attacker = Browser::open(&w.app);
     w.sign_in_directly(&attacker, owner.id).await;
     let mailbox = new_email("attacker");
-    attacker
-        .call(
-            "/api/account/email",
-            &[("new_email", &mailbox), ("password", PASSWORD)],
-        )
-        .await
-        .assert_redirects_to("/account?saved=email");
-    let change = mail::latest(&w.app.pool, &mailbox, "change_email_confirm")
-        .await
-        .token();
+    let change = email_change_link(w, &attacker, &mailbox).await;
     Browser::open(&w.app)
         .call("/api/auth/forgot", &[("email", &owner.email)])
         .await
@@ -188,16 +194,7 @@ async fn confirming_an_email_change_needs_the_owner_signed_in() {
     let owner = w.user("confirm-owner").await;
     let other = w.user("confirm-other").await;
     let moved = new_email("confirm-moved");
-    owner
-        .call(
-            "/api/account/email",
-            &[("new_email", &moved), ("password", PASSWORD)],
-        )
-        .await
-        .assert_redirects_to("/account?saved=email");
-    let token = mail::latest(&w.app.pool, &moved, "change_email_confirm")
-        .await
-        .token();
+    let token = email_change_link(&w, &owner.browser, &moved).await;
     let confirm = async |browser: &Browser| {
         browser
             .call("/api/account/confirm_email", &[("token", &token)])
