@@ -241,7 +241,7 @@ pub(super) fn is_loopback_url(url: &str) -> bool {
 fn random_secret() -> String {
     use rand::Rng as _;
     let bytes: [u8; 32] = rand::rng().random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    app::ssr::auth::tokens::hex(&bytes)
 }
 
 fn invalid(name: &'static str, reason: impl ToString) -> ConfigError {
