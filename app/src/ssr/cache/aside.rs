@@ -3,7 +3,7 @@
 use std::{
     future::Future,
     sync::{
-        Arc, Mutex,
+        Arc,
         atomic::{AtomicU64, Ordering},
     },
     time::{Duration, Instant},
@@ -57,21 +57,31 @@ struct Shared {
     /// Bumped by every local invalidation, and part of every flight's key: a read that starts
     /// after a write never joins a load that started before it (matters while Redis is down).
     epoch: AtomicU64,
-    bypass_until: Mutex<Option<Instant>>,
+    /// When this cache was built: the clock of `bypass_until_ms`.
+    started: Instant,
+    /// Reads skip Redis until this many milliseconds after `started` (0: never set). An atomic,
+    /// not a lock: every read looks at it.
+    bypass_until_ms: AtomicU64,
 }
 
 impl Shared {
+    fn elapsed_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
     fn bypassing(&self) -> bool {
-        let until = self.bypass_until.lock().unwrap_or_else(|e| e.into_inner());
-        until.is_some_and(|t| Instant::now() < t)
+        let until = self.bypass_until_ms.load(Ordering::SeqCst);
+        until != 0 && self.elapsed_ms() < until
     }
 
     fn redis_failed(&self, cache: &'static str, what: &str, error: &dyn std::fmt::Display) {
         metrics::counter!("cache_errors_total", "cache" => cache).increment(1);
         self.errors.fetch_add(1, Ordering::SeqCst);
         tracing::warn!(cache, error = %error, "cache {what} failed; reading from Postgres");
-        *self.bypass_until.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some(Instant::now() + BYPASS_FOR);
+        let until = self
+            .elapsed_ms()
+            .saturating_add(u64::try_from(BYPASS_FOR.as_millis()).unwrap_or(u64::MAX));
+        self.bypass_until_ms.store(until, Ordering::SeqCst);
     }
 }
 
@@ -99,7 +109,8 @@ impl Cache {
                 loads: AtomicU64::new(0),
                 errors: AtomicU64::new(0),
                 epoch: AtomicU64::new(0),
-                bypass_until: Mutex::default(),
+                started: Instant::now(),
+                bypass_until_ms: AtomicU64::new(0),
             }),
         }
     }
