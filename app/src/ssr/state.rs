@@ -15,4 +15,6 @@ pub struct AppState {
     pub passwords: super::auth::password::Hasher,
     /// Signs and checks API clients' access tokens.
     pub jwt: Arc<super::auth::jwt::JwtKeys>,
+    /// Built once at start-up: the cache's loads in flight and counters are per process.
+    pub posts_cache: super::cache::PostCache,
 }

@@ -1,10 +1,12 @@
 //! The auth flows of issue 4 seen through HTTP, against the real Postgres, Redis and MailDev:
 //! browsers that keep cookies call the server functions the way a hydrated page does.
 mod account;
+mod account_limits;
 mod api;
 mod audit;
 mod outage;
 mod recovery;
+mod redirects;
 mod revocation;
 mod session_list;
 mod sign_in_caps;
@@ -13,3 +15,6 @@ mod signup;
 mod takeover;
 mod timing;
 mod usernames;
+
+/// The one answer to a wrong password and to an unknown address alike.
+const INCORRECT: &str = "Email or password is incorrect.";

@@ -76,7 +76,7 @@ async fn a_reset_link_sets_the_new_password_and_signs_out_every_session() {
     assert_eq!(phone.role().await, "anon");
     assert_eq!(
         forgetful.sign_in(&user.email, &user.password).await.error(),
-        AppError::invalid("password", "Email or password is incorrect.")
+        AppError::invalid("password", super::INCORRECT)
     );
     let (field, message) = reset(&new_password()).await.field_error();
     assert_eq!(
