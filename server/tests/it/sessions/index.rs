@@ -52,9 +52,7 @@ async fn a_user_has_at_most_fifty_sessions_and_a_new_one_signs_out_the_least_rec
     let user = create_user(&app).await;
     let mut ids = Vec::new();
     for _ in 0..50 {
-        ids.push(id_of(
-            &signed_in(&redis, user, &Caller::default()).await,
-        ));
+        ids.push(id_of(&signed_in(&redis, user, &Caller::default()).await));
     }
     assert_eq!(sessions::list(&redis, user, None).await.unwrap().len(), 50);
 
