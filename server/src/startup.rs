@@ -75,6 +75,7 @@ impl Application {
 
         let state = AppState {
             leptos_options,
+            posts_cache: app::ssr::cache::PostCache::new(&db, &redis),
             db,
             redis,
             auth: Arc::new(settings.auth_settings()),

@@ -1,14 +1,5 @@
-//! Which responses a shared cache (CDN, proxy) may keep. The rule lives in one middleware
-//! (`server/src/middleware/cache_policy.rs`); a page only says "I am the same for every
-//! anonymous reader" with [`mark_shareable`], and the middleware decides:
-//!
-//! 1. a response for a signed-in viewer (session or Bearer token), or one that sets a cookie,
-//!    is `private, no-store`, whatever else it says;
-//! 2. else a successful GET of a page marked shareable gets [`PUBLIC`] and `Vary: Cookie`;
-//! 3. else a policy the handler set itself stands (static files under `/pkg`);
-//! 4. else `no-store`: forms, errors, drafts, server functions, anything not marked.
-//!
-//! So forgetting the mark costs only cacheability, never privacy.
+//! Which responses a shared cache (CDN, proxy) may keep: the policies, and the mark a page sets
+//! when it is the same for every anonymous reader. The rule is in docs/caching.md.
 use http::{HeaderName, HeaderValue};
 use leptos::prelude::use_context;
 

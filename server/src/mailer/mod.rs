@@ -108,7 +108,7 @@ impl Mailer {
     /// The same idempotency key always gives the same `Message-ID`, so a retry after a lost
     /// acknowledgement is recognisable as the same message (by the receiver, and in tests).
     pub fn message_id(&self, idempotency_key: &str) -> String {
-        let digest = hex::encode(Sha256::digest(idempotency_key.as_bytes()));
+        let digest = app::ssr::auth::tokens::hex(&Sha256::digest(idempotency_key.as_bytes()));
         format!("<{digest}@{}>", self.message_id_domain)
     }
 

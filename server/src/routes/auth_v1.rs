@@ -1,22 +1,4 @@
-//! `/auth/v1`: sign-in for API clients (scripts, mobile apps, other servers), shaped like
-//! Supabase's auth API. The flows are the browser's (`app::ssr::auth::flows`): same checks,
-//! limits, audit entries; only the credential differs (a Bearer access token and a rotating
-//! refresh token instead of a cookie). With the access token, the same server functions
-//! (`/api/*`) answer as that user, through the same `begin_as` and Row Level Security.
-//!
-//! - `POST /auth/v1/token?grant_type=password` `{"email", "password"}`
-//! - `POST /auth/v1/token?grant_type=refresh_token` `{"refresh_token"}`
-//!
-//!   JSON as Supabase's clients send it, or a form as OAuth 2 clients do (RFC 6749:
-//!   `grant_type` in the body, `username` for the email).
-//! - `GET /auth/v1/user` (Bearer): the signed-in user, as Supabase's `User`
-//! - `POST /auth/v1/logout[?scope=local|global|others]` (Bearer): ends this sign-in (or every
-//!   one of the user's, or every other one)
-//!
-//! Every answer carries `X-Supabase-Api-Version`; errors are JSON `{"code", "msg", "error",
-//! "error_description"}` (see `oauth_error`) with the status that fits (400, 401, 413, 429 with
-//! `Retry-After`, 503), never a stack trace; nothing here is cached by anybody. An `apikey`
-//! header, when sent, must be one of the project's keys (`ssr::auth::api_keys`).
+//! `/auth/v1`: Supabase-shaped sign-in for API clients (token, user, logout); see docs/api.md.
 use app::{
     error::{AppError, is_body_too_large},
     ssr::{

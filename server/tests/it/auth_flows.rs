@@ -1,11 +1,13 @@
 //! The auth flows of issue 4 seen through HTTP, against the real Postgres, Redis and MailDev:
 //! browsers that keep cookies call the server functions the way a hydrated page does.
 mod account;
+mod account_limits;
 mod api;
 mod api_contract;
 mod audit;
 mod outage;
 mod recovery;
+mod redirects;
 mod revocation;
 mod session_list;
 mod sign_in_caps;
@@ -14,3 +16,6 @@ mod signup;
 mod takeover;
 mod timing;
 mod usernames;
+
+/// The one answer to a wrong password and to an unknown address alike.
+use crate::support::users::INCORRECT;

@@ -1,11 +1,5 @@
-//! The admin area's actions. Who is an admin is the database's call: every action opens its
-//! transaction with `begin_as`, which runs it as `admin` only when the caller's profile says
-//! so (and they are not banned), and the queries in `db::admin` only work for that role. The
-//! check here turns a refusal into a clean 403 before any query; it is never the only guard.
-//!
-//! Every change is recorded in `auth.audit_log` in the same transaction as the change, inserted
-//! *as the admin*: the log's policy requires `actor_id = auth.uid()`, so an entry cannot name
-//! anyone but the admin who really acted. Redis (sessions) follows after the commit.
+//! The admin area's actions, each in one `begin_as` transaction with its audit entry; who is
+//! an admin is the database's call (docs/admin.md).
 pub mod audit_log;
 pub mod outbox;
 pub mod users;

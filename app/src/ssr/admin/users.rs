@@ -1,14 +1,5 @@
 //! Users: list and search, the detail page, and what an admin can do to an account (role,
-//! ban, unban, sign out everywhere, resend the verification email).
-//!
-//! A role change or a ban takes effect in the database on the target's very next request
-//! (`auth.effective_role` reads the profile and `banned_until` every time). On top of that,
-//! both sign the target out everywhere after the commit: a ban must end their sessions at
-//! once, and a session id that existed before a privilege change must not carry the new
-//! privilege (we cannot rotate the id of a session we do not hold, so we end it; the next
-//! sign-in issues a fresh one). If Redis fails at that point the change still stands and is
-//! enforced by Postgres; the failure is logged. Pending email changes, reset links and API
-//! sign-ins end inside the admin's transaction itself (`flows::recovered`).
+//! ban, unban, sign out everywhere, resend the verification email); see docs/admin.md.
 use serde_json::json;
 use uuid::Uuid;
 

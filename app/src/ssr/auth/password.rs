@@ -1,18 +1,5 @@
-//! Password hashing: argon2id with OWASP parameters (m = 19 MiB, t = 2, p = 1), computed on
-//! the blocking pool behind a semaphore, so a burst of sign-ins queues instead of starving
-//! page rendering or exhausting memory.
-//!
-//! A slot is held until its hash ends, even when the request that asked for it is cancelled
-//! (the client went away, the request timed out): the computation goes on in the blocking pool
-//! regardless, so releasing its slot early would let more hashes run than there are slots.
-//! The queue is bounded too: when every slot is busy and `max_waiting` requests already wait,
-//! the next one is answered at once with the one "try again" error (503 + `Retry-After`)
-//! instead of piling up until the request timeout.
-//!
-//! Argon2's working memory (19 MiB a hash) is kept and reused, one buffer per slot, instead of
-//! being allocated for every hash on whichever blocking thread runs it: the allocator keeps
-//! such blocks in per-thread arenas, so a burst of sign-ins used to leave the process holding
-//! hundreds of MiB for good. Now a burst costs at most one buffer per slot.
+//! Password hashing: argon2id on the blocking pool, with bounded slots and a bounded queue
+//! (why: docs/passwords.md).
 use std::sync::{
     Arc, LazyLock, Mutex,
     atomic::{AtomicUsize, Ordering},
@@ -229,6 +216,20 @@ fn uses_current_parameters(hash: &PasswordHash) -> bool {
 mod tests {
     use super::*;
 
+    /// `hash` is right for `password` (and needs no rehash), and wrong for anything else.
+    async fn verifies_only(hasher: &Hasher, hash: &str, password: &str) {
+        assert!(matches!(
+            hasher.verify(password, Some(hash)).await.unwrap(),
+            Verdict::Right {
+                needs_rehash: false
+            }
+        ));
+        assert!(matches!(
+            hasher.verify("wrong", Some(hash)).await.unwrap(),
+            Verdict::Wrong
+        ));
+    }
+
     #[tokio::test]
     async fn a_hash_verifies_its_password_only() {
         let hasher = Hasher::new(2);
@@ -237,19 +238,7 @@ mod tests {
             hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
             "{hash}"
         );
-        assert!(matches!(
-            hasher
-                .verify("correct horse battery staple", Some(&hash))
-                .await
-                .unwrap(),
-            Verdict::Right {
-                needs_rehash: false
-            }
-        ));
-        assert!(matches!(
-            hasher.verify("wrong", Some(&hash)).await.unwrap(),
-            Verdict::Wrong
-        ));
+        verifies_only(&hasher, &hash, "correct horse battery staple").await;
     }
 
     #[tokio::test]
@@ -336,19 +325,7 @@ mod tests {
             .hash_password(b"interop password")
             .unwrap()
             .to_string();
-        assert!(matches!(
-            hasher
-                .verify("interop password", Some(&theirs))
-                .await
-                .unwrap(),
-            Verdict::Right {
-                needs_rehash: false
-            }
-        ));
-        assert!(matches!(
-            hasher.verify("other", Some(&theirs)).await.unwrap(),
-            Verdict::Wrong
-        ));
+        verifies_only(&hasher, &theirs, "interop password").await;
     }
 
     #[tokio::test]

@@ -5,4 +5,5 @@
 mod access;
 mod cli;
 mod records;
+mod user_search;
 mod users;

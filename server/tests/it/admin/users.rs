@@ -1,30 +1,13 @@
-//! Users: search and pagination, and every action on an account, with what it does to the
-//! target's sessions, sign-in and role, and the audit entry it leaves.
+//! Every action on an account, with what it does to the target's sessions, sign-in and role,
+//! and the audit entry it leaves. Finding users is in `user_search`.
 use app::{
-    domain::admin::{UserDetail, UserPage},
+    domain::admin::UserDetail,
     error::AppError,
     ssr::db::{ServiceRole, begin_service},
 };
 use uuid::Uuid;
 
 use crate::support::{Browser, PASSWORD, PeopleApp, Person, audit_of, db_role, mail};
-
-async fn search(admin: &Person, q: &str, after: Option<&str>) -> UserPage {
-    let mut form = vec![("q", q)];
-    form.extend(after.map(|a| ("after", a)));
-    admin.call("/api/admin/users", &form).await.json()
-}
-
-async fn emails(admin: &Person, q: &str) -> Vec<String> {
-    let mut found: Vec<String> = search(admin, q, None)
-        .await
-        .users
-        .into_iter()
-        .map(|u| u.email)
-        .collect();
-    found.sort();
-    found
-}
 
 async fn detail(admin: &Person, id: Uuid) -> UserDetail {
     admin
@@ -33,85 +16,21 @@ async fn detail(admin: &Person, id: Uuid) -> UserDetail {
         .json()
 }
 
-#[tokio::test]
-async fn users_are_found_by_any_part_of_their_email_or_username_in_any_case() {
-    let w = PeopleApp::new().await;
-    let admin = w.admin("boss").await;
-    let (ada, ada_email) = w.account("ada-lovelace").await;
-    let (_, grace_email) = w.account("grace-hopper").await;
-    // Sign-up gives a random handle; Ada picked her name.
-    w.set_username(ada, "ada_lovelace_1815").await;
-
-    assert_eq!(emails(&admin, "LOVELACE").await, vec![ada_email.clone()]);
-    assert_eq!(emails(&admin, "  hopper-").await, vec![grace_email.clone()]);
-    // The username has `_` where the email has `-`: found through the username, and `_` is
-    // not a wildcard.
-    assert_eq!(
-        emails(&admin, "ada_lovelace_").await,
-        vec![ada_email.clone()]
-    );
-    assert!(emails(&admin, "ada_lovelace-").await.is_empty());
-    assert!(emails(&admin, "%").await.is_empty());
-    // A pasted id finds exactly that account.
-    assert_eq!(
-        emails(&admin, &ada.to_string()).await,
-        vec![ada_email.clone()]
-    );
-    let mut everyone = vec![admin.email.clone(), ada_email, grace_email];
-    everyone.sort();
-    assert_eq!(emails(&admin, "@FLOWS.test").await, everyone);
-    assert_eq!(emails(&admin, "").await, everyone);
-}
-
-#[tokio::test]
-async fn the_user_list_pages_newest_first_without_gaps_or_repeats() {
-    let w = PeopleApp::new().await;
-    let admin = w.admin("pager").await;
-    // Thirty accounts created in one transaction share their created_at: only the id can
-    // order them, which is what the cursor must get right.
-    let mut tx = begin_service(&w.app.pool, ServiceRole::Auth).await.unwrap();
-    // (Not a whole uuid: pasted, that is searched for as an id.)
-    let tag = Uuid::new_v4().simple().to_string()[..12].to_string();
-    sqlx::query(
-        "insert into auth.users (email, password_hash) \
-         select 'bulk' || n || '-' || $1 || '@flows.test', 'x' from generate_series(1, 30) n",
-    )
-    .bind(&tag)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-
-    let first = search(&admin, "", None).await;
-    assert_eq!(first.users.len(), 25);
-    let next = first.next.clone().expect("a second page");
-    let second = search(&admin, "", Some(&next)).await;
-    assert_eq!(second.users.len(), 6);
-    assert_eq!(second.next, None);
-
-    let listed: Vec<_> = first.users.iter().chain(&second.users).collect();
-    let mut ids: Vec<Uuid> = listed.iter().map(|u| u.id).collect();
-    ids.dedup();
-    assert_eq!(ids.len(), 31, "no repeats");
-    for pair in listed.windows(2) {
-        let (a, b) = (pair[0], pair[1]);
-        assert!(
-            (a.created_at, a.id) > (b.created_at, b.id),
-            "newest first, then by id: {a:?} before {b:?}"
-        );
-    }
-    assert_eq!(listed[30].id, admin.id, "the admin is the oldest account");
-
-    // Searching pages the same way.
-    let bulk = search(&admin, &tag, None).await;
-    assert_eq!(bulk.users.len(), 25);
-    let rest = search(&admin, &tag, bulk.next.as_deref()).await;
-    assert_eq!(rest.users.len(), 5);
-
-    let bad = admin
-        .call("/api/admin/users", &[("q", ""), ("after", "yesterday")])
+/// `path` refuses a bad value of `field` for the user `id`, and a good one for the admin's own
+/// account, next to the field; the admin stays an admin. `(field, bad, good)`.
+async fn refuses_a_bad_value_and_oneself(
+    admin: &Person,
+    path: &str,
+    id: &str,
+    (field, bad, good): (&str, &str, &str),
+) {
+    let refused = admin.call(path, &[("id", id), (field, bad)]).await;
+    assert_eq!(refused.field_error().0, field);
+    let own = admin
+        .call(path, &[("id", &admin.id.to_string()), (field, good)])
         .await;
-    assert_eq!(bad.field_error().0, "after");
+    assert_eq!(own.field_error().0, field);
+    assert_eq!(admin.browser.role().await, "admin");
 }
 
 #[tokio::test]
@@ -123,10 +42,7 @@ async fn a_role_change_applies_on_the_targets_next_request_and_ends_their_sessio
     assert_eq!(user.browser.role().await, "authenticated");
     assert_eq!(user.browser.get("/admin").await.status, 403);
 
-    admin
-        .call("/api/admin/set_role", &[("id", &id), ("role", "admin")])
-        .await
-        .assert_redirects_to(&format!("/admin/users/{id}?done=role"));
+    admin.set_role(&id, "admin").await;
     // The database gives their very next request the new role...
     assert_eq!(db_role(&w, user.id).await, "admin");
     // ...but not on a session from before the grant: that one is over.
@@ -138,16 +54,10 @@ async fn a_role_change_applies_on_the_targets_next_request_and_ends_their_sessio
     assert_eq!(detail(&admin, user.id).await.user.role, "admin");
 
     // Giving the role it already has changes nothing: no entry, sessions kept.
-    admin
-        .call("/api/admin/set_role", &[("id", &id), ("role", "admin")])
-        .await
-        .assert_redirects_to(&format!("/admin/users/{id}?done=role"));
+    admin.set_role(&id, "admin").await;
     assert_eq!(w.live_sessions(user.id).await, 1);
 
-    admin
-        .call("/api/admin/set_role", &[("id", &id), ("role", "user")])
-        .await
-        .assert_redirects_to(&format!("/admin/users/{id}?done=role"));
+    admin.set_role(&id, "user").await;
     assert_eq!(db_role(&w, user.id).await, "authenticated");
     assert_eq!(user.browser.role().await, "anon");
 
@@ -166,18 +76,8 @@ async fn a_role_change_applies_on_the_targets_next_request_and_ends_their_sessio
     );
 
     // Bad input, and one's own role, are refused.
-    let bad = admin
-        .call("/api/admin/set_role", &[("id", &id), ("role", "root")])
+    refuses_a_bad_value_and_oneself(&admin, "/api/admin/set_role", &id, ("role", "root", "user"))
         .await;
-    assert_eq!(bad.field_error().0, "role");
-    let own = admin
-        .call(
-            "/api/admin/set_role",
-            &[("id", &admin.id.to_string()), ("role", "user")],
-        )
-        .await;
-    assert_eq!(own.field_error().0, "role");
-    assert_eq!(admin.browser.role().await, "admin");
     let nobody = admin
         .call(
             "/api/admin/set_role",
@@ -199,10 +99,7 @@ async fn a_ban_signs_the_user_out_everywhere_and_sign_in_says_the_account_is_sus
     // And an API client signed in (see auth_flows::api).
     let refresh = phone.api_refresh_token(&user.email, PASSWORD).await;
 
-    admin
-        .call("/api/admin/ban", &[("id", &id), ("duration", "1d")])
-        .await
-        .assert_redirects_to(&format!("/admin/users/{id}?done=banned"));
+    admin.ban(&id, "1d").await;
 
     assert_eq!(w.live_sessions(user.id).await, 0);
     assert_eq!(user.browser.role().await, "anon");
@@ -236,10 +133,7 @@ async fn a_ban_signs_the_user_out_everywhere_and_sign_in_says_the_account_is_sus
     );
 
     // Unbanned, they sign in again (the real flow, password and all).
-    admin
-        .call("/api/admin/unban", &[("id", &id)])
-        .await
-        .assert_redirects_to(&format!("/admin/users/{id}?done=unbanned"));
+    admin.unban(&id).await;
     assert!(!detail(&admin, user.id).await.user.banned);
     elsewhere
         .sign_in(&user.email, PASSWORD)
@@ -256,32 +150,16 @@ async fn bans_last_as_long_as_chosen_and_an_admin_cannot_ban_themself() {
     let admin = w.admin("warden").await;
     let (user, _) = w.account("lifer").await;
     let id = user.to_string();
-    admin
-        .call("/api/admin/ban", &[("id", &id), ("duration", "permanent")])
-        .await
-        .assert_redirects_to(&format!("/admin/users/{id}?done=banned"));
+    admin.ban(&id, "permanent").await;
     let until = detail(&admin, user).await.user.banned_until.unwrap();
     assert!(until - chrono::Utc::now() > chrono::Duration::days(99 * 365));
 
-    admin
-        .call("/api/admin/ban", &[("id", &id), ("duration", "1h")])
-        .await
-        .assert_redirects_to(&format!("/admin/users/{id}?done=banned"));
+    admin.ban(&id, "1h").await;
     let until = detail(&admin, user).await.user.banned_until.unwrap();
     assert!(until - chrono::Utc::now() <= chrono::Duration::hours(1));
 
-    let bad = admin
-        .call("/api/admin/ban", &[("id", &id), ("duration", "forever")])
+    refuses_a_bad_value_and_oneself(&admin, "/api/admin/ban", &id, ("duration", "forever", "1d"))
         .await;
-    assert_eq!(bad.field_error().0, "duration");
-    let own = admin
-        .call(
-            "/api/admin/ban",
-            &[("id", &admin.id.to_string()), ("duration", "1d")],
-        )
-        .await;
-    assert_eq!(own.field_error().0, "duration");
-    assert_eq!(admin.browser.role().await, "admin");
 }
 
 #[tokio::test]

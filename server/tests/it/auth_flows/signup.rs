@@ -74,7 +74,7 @@ async fn sign_up_answers_alike_for_a_free_and_a_taken_address_and_only_the_owner
         .field_error();
     assert_eq!(
         (field.as_str(), message.as_str()),
-        ("password", "Email or password is incorrect.")
+        ("password", super::INCORRECT)
     );
     let id = user_id(&app, &email).await.unwrap();
     owner

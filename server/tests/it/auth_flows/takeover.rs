@@ -21,22 +21,28 @@ struct Links {
     reset: String,
 }
 
+/// `browser`, signed in to an account whose password is [`PASSWORD`], asks to move it to
+/// `mailbox`; returns the token of the link sent there.
+async fn email_change_link(w: &PeopleApp, browser: &Browser, mailbox: &str) -> String {
+    browser
+        .call(
+            "/api/account/email",
+            &[("new_email", mailbox), ("password", PASSWORD)],
+        )
+        .await
+        .assert_redirects_to("/account?saved=email");
+    mail::latest(&w.app.pool, mailbox, "change_email_confirm")
+        .await
+        .token()
+}
+
 /// The attacker, on a stolen session of `owner`, asks to move the account to their mailbox;
 /// a reset link for the owner is out as well.
 async fn outstanding_links(w: &PeopleApp, owner: &Person) -> Links {
     let attacker = Browser::open(&w.app);
     w.sign_in_directly(&attacker, owner.id).await;
     let mailbox = new_email("attacker");
-    attacker
-        .call(
-            "/api/account/email",
-            &[("new_email", &mailbox), ("password", PASSWORD)],
-        )
-        .await
-        .assert_redirects_to("/account?saved=email");
-    let change = mail::latest(&w.app.pool, &mailbox, "change_email_confirm")
-        .await
-        .token();
+    let change = email_change_link(w, &attacker, &mailbox).await;
     Browser::open(&w.app)
         .call("/api/auth/forgot", &[("email", &owner.email)])
         .await
@@ -76,6 +82,12 @@ async fn assert_reset_link_dead(w: &PeopleApp, links: &Links) {
     assert_eq!((field.as_str(), message.as_str()), ("token", DEAD_LINK));
 }
 
+/// Both outstanding links are dead: the email change and the password reset.
+async fn assert_links_dead(w: &PeopleApp, owner: &Person, links: &Links) {
+    assert_change_link_dead(w, owner, links).await;
+    assert_reset_link_dead(w, links).await;
+}
+
 #[tokio::test]
 async fn a_password_reset_voids_a_pending_email_change() {
     let w = PeopleApp::new().await;
@@ -101,8 +113,7 @@ async fn a_password_change_voids_pending_email_changes_and_reset_links() {
 
     owner.change_password().await;
 
-    assert_change_link_dead(&w, &owner, &links).await;
-    assert_reset_link_dead(&w, &links).await;
+    assert_links_dead(&w, &owner, &links).await;
 }
 
 #[tokio::test]
@@ -116,8 +127,7 @@ async fn signing_out_everywhere_voids_pending_email_changes_and_reset_links() {
         .await
         .assert_redirects_to("/account?saved=sessions");
 
-    assert_change_link_dead(&w, &owner, &links).await;
-    assert_reset_link_dead(&w, &links).await;
+    assert_links_dead(&w, &owner, &links).await;
 }
 
 #[tokio::test]
@@ -148,8 +158,7 @@ async fn a_global_api_sign_out_voids_pending_email_changes_and_reset_links() {
         .await;
     assert_eq!(out.status, 204, "{out:?}");
 
-    assert_change_link_dead(&w, &owner, &links).await;
-    assert_reset_link_dead(&w, &links).await;
+    assert_links_dead(&w, &owner, &links).await;
 }
 
 #[tokio::test]
@@ -160,17 +169,10 @@ async fn a_ban_voids_pending_email_changes_and_reset_links() {
     let links = outstanding_links(&w, &owner).await;
     let id = owner.id.to_string();
 
-    admin
-        .call("/api/admin/ban", &[("id", &id), ("duration", "1d")])
-        .await
-        .assert_redirects_to(&format!("/admin/users/{id}?done=banned"));
-    admin
-        .call("/api/admin/unban", &[("id", &id)])
-        .await
-        .assert_redirects_to(&format!("/admin/users/{id}?done=unbanned"));
+    admin.ban(&id, "1d").await;
+    admin.unban(&id).await;
 
-    assert_change_link_dead(&w, &owner, &links).await;
-    assert_reset_link_dead(&w, &links).await;
+    assert_links_dead(&w, &owner, &links).await;
 }
 
 #[tokio::test]
@@ -181,13 +183,9 @@ async fn a_role_change_voids_pending_email_changes_and_reset_links() {
     let links = outstanding_links(&w, &owner).await;
     let id = owner.id.to_string();
 
-    admin
-        .call("/api/admin/set_role", &[("id", &id), ("role", "admin")])
-        .await
-        .assert_redirects_to(&format!("/admin/users/{id}?done=role"));
+    admin.set_role(&id, "admin").await;
 
-    assert_change_link_dead(&w, &owner, &links).await;
-    assert_reset_link_dead(&w, &links).await;
+    assert_links_dead(&w, &owner, &links).await;
 }
 
 #[tokio::test]
@@ -196,16 +194,7 @@ async fn confirming_an_email_change_needs_the_owner_signed_in() {
     let owner = w.user("confirm-owner").await;
     let other = w.user("confirm-other").await;
     let moved = new_email("confirm-moved");
-    owner
-        .call(
-            "/api/account/email",
-            &[("new_email", &moved), ("password", PASSWORD)],
-        )
-        .await
-        .assert_redirects_to("/account?saved=email");
-    let token = mail::latest(&w.app.pool, &moved, "change_email_confirm")
-        .await
-        .token();
+    let token = email_change_link(&w, &owner.browser, &moved).await;
     let confirm = async |browser: &Browser| {
         browser
             .call("/api/account/confirm_email", &[("token", &token)])

@@ -2,21 +2,10 @@
 //! the authors' endpoints act on the caller's own posts only (moderation is audited and goes
 //! through its own path), "My posts" comes in bounded pages, and a new post's slug says
 //! nothing about other users' drafts.
-use app::{
-    error::AppError,
-    ssr::{auth::Actor, db},
-};
+use app::{error::AppError, ssr::db};
 use serde_json::Value;
 
 use crate::support::{Reader, ReadersApp};
-
-fn actor(who: &Reader) -> Actor {
-    Actor::User {
-        id: who.id(),
-        session_id: None,
-        token_family: None,
-    }
-}
 
 /// Title, status and whether it still exists, as the author sees the post.
 async fn state(world: &ReadersApp, slug: &str) -> Option<(String, String)> {
@@ -69,7 +58,7 @@ async fn admins_cannot_change_other_users_posts_through_the_authors_endpoints() 
         Some(("Draft words".into(), "draft".into()))
     );
     // Nothing happened, so there is nothing to audit.
-    let mut tx = db::begin_as(&world.app.pool, &actor(admin)).await.unwrap();
+    let mut tx = db::begin_as(&world.app.pool, &admin.actor()).await.unwrap();
     let entries: i64 =
         sqlx::query_scalar("select count(*) from auth.audit_log where action like 'post.%'")
             .fetch_one(&mut *tx)
@@ -165,7 +154,7 @@ async fn a_new_posts_slug_is_alike_whether_its_title_is_free_published_or_someon
     world.write(other, "Taken in public", "Hi.", true).await;
     world.write(other, "Taken in private", "Hush.", false).await;
     // A draft from before slugs were suffixed holds its title's bare slug.
-    let mut tx = db::begin_as(&world.app.pool, &actor(other)).await.unwrap();
+    let mut tx = db::begin_as(&world.app.pool, &other.actor()).await.unwrap();
     sqlx::query(
         "insert into public.posts (author_id, slug, title, body) \
          values ((select auth.uid()), 'an-old-draft', 'An old draft', 'Hush.')",

@@ -4,3 +4,14 @@
 mod authoring;
 mod boundaries;
 mod caching;
+mod permissions;
+
+use serde_json::Value;
+
+use crate::support::{Reader, ReadersApp};
+
+/// The rows of "My posts" as `who` sees them.
+async fn mine(world: &ReadersApp, who: &Reader) -> Vec<Value> {
+    let page: Value = world.call(who, "/api/posts/mine", &[]).await.json();
+    page["rows"].as_array().expect("a page of rows").clone()
+}

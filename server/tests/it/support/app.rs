@@ -75,6 +75,8 @@ pub struct TestApp {
     pub db: TestDb,
     /// The app's own pool (logs in as `authenticator`), for `begin_as` in tests.
     pub pool: sqlx::PgPool,
+    /// The app's posts cache (its counters are the app's own).
+    pub posts_cache: app::ssr::cache::PostCache,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     pub server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -160,6 +162,7 @@ impl TestApp {
         let addr = app.local_addr();
         let metrics_addr = app.metrics_addr().expect("metrics are served");
         let pool = app.state().db.clone();
+        let posts_cache = app.state().posts_cache.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until_stopped(async move {
             let _ = stopped.await;
@@ -175,6 +178,7 @@ impl TestApp {
             metrics_addr,
             db,
             pool,
+            posts_cache,
             client,
             stop: Some(stop),
             server: Some(server),

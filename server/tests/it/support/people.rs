@@ -160,6 +160,27 @@ impl Person {
         self.browser.call(path, form).await
     }
 
+    /// As an admin: gives the user with this id `role`, and checks the admin page says so.
+    pub async fn set_role(&self, id: &str, role: &str) {
+        self.call("/api/admin/set_role", &[("id", id), ("role", role)])
+            .await
+            .assert_redirects_to(&format!("/admin/users/{id}?done=role"));
+    }
+
+    /// As an admin: bans the user with this id for `duration`, and checks the page says so.
+    pub async fn ban(&self, id: &str, duration: &str) {
+        self.call("/api/admin/ban", &[("id", id), ("duration", duration)])
+            .await
+            .assert_redirects_to(&format!("/admin/users/{id}?done=banned"));
+    }
+
+    /// As an admin: lifts the ban of the user with this id, and checks the page says so.
+    pub async fn unban(&self, id: &str) {
+        self.call("/api/admin/unban", &[("id", id)])
+            .await
+            .assert_redirects_to(&format!("/admin/users/{id}?done=unbanned"));
+    }
+
     /// Changes the password (from [`PASSWORD`]) on the account page, and checks it was saved.
     pub async fn change_password(&self) {
         self.call(

@@ -3,7 +3,7 @@
 use std::{sync::Arc, time::Duration};
 
 use app::ssr::{
-    auth::{Caller, sessions},
+    auth::{Actor, Caller, sessions},
     cache::PostCache,
     db::{ServiceRole, begin_service},
     settings::AuthSettings,
@@ -37,6 +37,18 @@ impl Reader {
 
     pub fn id(&self) -> Uuid {
         self.id.expect("a signed-in reader")
+    }
+
+    /// Who the database sees when this reader's requests run (`begin_as`).
+    pub fn actor(&self) -> Actor {
+        match self.id {
+            Some(id) => Actor::User {
+                id,
+                session_id: None,
+                token_family: None,
+            },
+            None => Actor::Anon,
+        }
     }
 }
 
@@ -126,8 +138,8 @@ impl ReadersApp {
         tx.commit().await.unwrap();
     }
 
-    pub fn cache(&self) -> PostCache {
-        PostCache::new(&self.app.pool, &self.redis)
+    pub fn cache(&self) -> &PostCache {
+        &self.app.posts_cache
     }
 
     async fn send(&self, who: &Reader, request: reqwest::RequestBuilder) -> Answer {

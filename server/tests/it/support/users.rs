@@ -97,8 +97,11 @@ pub async fn is_confirmed(app: &TestApp, id: Uuid) -> bool {
     confirmed
 }
 
+/// The one message for a wrong password or an unknown address.
+pub const INCORRECT: &str = "Email or password is incorrect.";
+
 /// The one refusal for a wrong password or an unknown address (and its code for API clients).
 pub fn incorrect_credentials() -> app::error::AppError {
-    app::error::AppError::invalid("password", "Email or password is incorrect.")
+    app::error::AppError::invalid("password", INCORRECT)
         .with_code(app::error::ErrorCode::InvalidCredentials)
 }

@@ -1,11 +1,5 @@
-//! "Forgot password" and "send the confirmation again", done off the request path.
-//!
-//! Whether an address has an account must not show in the answer, nor in how long it takes.
-//! Answering the same is easy; taking the same time is not when one case mints a token,
-//! queues an email and writes an audit entry and the other does nothing. So the request does
-//! the same thing for every address: it checks its limits and queues one
-//! `auth.account_requests` row. The outbox worker ([`process_due`]) later looks the address
-//! up and does the real work, or nothing, where nobody is timing it.
+//! "Forgot password" and "send the confirmation again": the same queued row for any address,
+//! resolved later by the outbox worker (why: docs/account-requests.md).
 use serde_json::json;
 use sqlx::PgPool;
 

@@ -1,0 +1,95 @@
+//! The posts cache: published post pages and the pages of the public list, per database.
+use std::future::Future;
+
+use fred::clients::Pool;
+use serde::{Serialize, de::DeserializeOwned};
+use sqlx::PgPool;
+
+use super::aside::{Cache, Key};
+use crate::{error::AppError, ssr::state::AppState};
+
+/// What is cached.
+#[derive(Clone, Copy, Debug)]
+pub enum Entry<'a> {
+    /// A page of the public list, from 1.
+    Page(u32),
+    /// A published post, by slug.
+    Post(&'a str),
+}
+
+impl Key for Entry<'_> {
+    /// The `cache` label of the metrics.
+    fn label(self) -> &'static str {
+        match self {
+            Self::Page(_) => "post_list",
+            Self::Post(_) => "post",
+        }
+    }
+
+    fn suffix(self) -> String {
+        match self {
+            Self::Page(n) => format!("page:{n}"),
+            Self::Post(slug) => format!("post:{slug}"),
+        }
+    }
+}
+
+/// The posts cache of one database. Built once at start-up (`Application::build`) and held in
+/// [`AppState`]; clones share its loads in flight and its counters.
+#[derive(Clone)]
+pub struct PostCache(Cache);
+
+impl PostCache {
+    /// Keys are `palisade:v1:{db}:posts…`, so deployments or test databases sharing one Redis
+    /// never see each other's posts.
+    pub fn new(db: &PgPool, redis: &Pool) -> Self {
+        let options = db.connect_options();
+        let database = options.get_database().unwrap_or("postgres");
+        Self(Cache::new(
+            redis,
+            "posts",
+            format!("palisade:v1:{database}:posts"),
+        ))
+    }
+
+    /// The application's posts cache.
+    pub fn of(state: &AppState) -> &Self {
+        &state.posts_cache
+    }
+
+    /// How many times this database's cache has run a loader (in this process).
+    pub fn loads(&self) -> u64 {
+        self.0.loads()
+    }
+
+    /// How many Redis commands of this database's cache failed or timed out (in this process).
+    pub fn errors(&self) -> u64 {
+        self.0.errors()
+    }
+
+    /// The key prefix, `palisade:v1:{db}:posts`.
+    pub fn prefix(&self) -> &str {
+        self.0.prefix()
+    }
+
+    /// The cached value of `entry`, or what `load` returns (stored for next time unless it is
+    /// `None`). `load` must read only what an anonymous visitor may see.
+    pub async fn get_or_load<T, F, Fut>(
+        &self,
+        entry: Entry<'_>,
+        load: F,
+    ) -> Result<Option<T>, AppError>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<T>, AppError>>,
+    {
+        self.0.get_or_load(entry, load).await
+    }
+
+    /// Retires every cached post and list page. Call it after the commit of any write that can
+    /// change what anonymous visitors see.
+    pub async fn invalidate(&self) {
+        self.0.invalidate().await;
+    }
+}
