@@ -26,6 +26,8 @@ Commands:
                      everywhere so its next sign-in starts a fresh session
   seed-dev           Development on loopback only: a demo admin, a demo user and demo posts
                      (idempotent)
+  api-keys           Print /auth/v1's API keys (derived from PALISADE_SECRET): the
+                     publishable one for apps, the secret one for servers only
   help               Show this
 
 Configuration comes from the environment (and .env in development), as for the server.
@@ -46,6 +48,7 @@ pub enum Command {
     Serve,
     GrantAdmin(String),
     SeedDev,
+    ApiKeys,
     Help,
 }
 
@@ -58,6 +61,7 @@ impl Command {
             ["grant-admin", email] => Ok(Self::GrantAdmin((*email).to_string())),
             ["grant-admin", ..] => Err("grant-admin takes exactly one email address".into()),
             ["seed-dev"] => Ok(Self::SeedDev),
+            ["api-keys"] => Ok(Self::ApiKeys),
             [other, ..] => Err(format!("unknown command {other:?}")),
         }
     }
@@ -89,6 +93,19 @@ pub async fn dispatch() -> Option<i32> {
     Some(match command {
         Command::GrantAdmin(email) => grant_admin::command(&settings, &email).await,
         Command::SeedDev => seed_dev::command(&settings).await,
+        Command::ApiKeys if settings.secret_generated => {
+            eprintln!(
+                "palisade: no PALISADE_SECRET is set, so every process makes up its own and its \
+                 keys would not last: set one (scripts/dev writes it to .env)."
+            );
+            exit::FAILED
+        }
+        Command::ApiKeys => {
+            let keys = app::ssr::auth::api_keys::ApiKeys::derive(settings.secret.expose_secret());
+            println!("publishable: {}", keys.publishable());
+            println!("secret:      {}", keys.secret());
+            exit::OK
+        }
         Command::Serve | Command::Help => exit::OK,
     })
 }
@@ -127,6 +144,7 @@ mod tests {
             Ok(Command::GrantAdmin("a@b.test".into()))
         );
         assert_eq!(Command::parse(&args(&["seed-dev"])), Ok(Command::SeedDev));
+        assert_eq!(Command::parse(&args(&["api-keys"])), Ok(Command::ApiKeys));
         assert!(Command::parse(&args(&["grant-admin"])).is_err());
         assert!(Command::parse(&args(&["grant-admin", "a", "b"])).is_err());
         assert!(Command::parse(&args(&["frobnicate"])).is_err());

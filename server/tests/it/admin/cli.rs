@@ -1,5 +1,5 @@
-//! The binary's `grant-admin` and `seed-dev` commands, run as an operator would: the built
-//! `palisade` executable, configured through the environment only.
+//! The binary's `grant-admin`, `seed-dev` and `api-keys` commands, run as an operator would:
+//! the built `palisade` executable, configured through the environment only.
 use std::process::Output;
 
 use app::ssr::{auth::Actor, db::begin_as};
@@ -158,4 +158,36 @@ async fn seed_dev_refuses_a_development_server_that_is_not_on_loopback() {
         .await
         .unwrap();
     assert_eq!(posts, 0, "nothing was seeded");
+}
+
+#[tokio::test]
+async fn api_keys_prints_the_keys_of_the_configured_secret_and_refuses_a_made_up_one() {
+    let w = PeopleApp::new().await;
+    // Development without PALISADE_SECRET makes one up per process: its keys would not last.
+    let refused = palisade(&w, &["api-keys"], false).await;
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stdout));
+    assert!(text(&refused.stderr).contains("PALISADE_SECRET"));
+
+    let secret = "an-operators-secret-that-is-long-enough-0000";
+    let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .arg("api-keys")
+        .env_clear()
+        .current_dir(std::env::temp_dir())
+        .env("PALISADE_ENV", "development")
+        .env("PALISADE_SECRET", secret)
+        .env("DATABASE_URL", w.app.db.authenticator_url())
+        .env("REDIS_URL", redis_url())
+        .output()
+        .await
+        .expect("the palisade binary runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let keys = app::ssr::auth::api_keys::ApiKeys::derive(secret);
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "publishable: {}\nsecret:      {}\n",
+            keys.publishable(),
+            keys.secret()
+        )
+    );
 }
