@@ -18,11 +18,17 @@ export async function submitSignIn(page: Page, email: string, password: string) 
   await page.getByRole("button", { name: "Sign in" }).click();
 }
 
-/** Signs up through the form and confirms the address with the emailed link. */
-export async function signUpConfirmed(page: Page, email: string, password: string) {
+/** Signs up through the form and confirms the address with the emailed link. A page without
+ * JavaScript (`{ script: false }`) uses the forms as they work before the wasm loads. */
+export async function signUpConfirmed(
+  page: Page,
+  email: string,
+  password: string,
+  { script = true }: { script?: boolean } = {},
+) {
   const since = Date.now() - 1000;
   await page.goto("/signup");
-  await hydrated(page);
+  if (script) await hydrated(page);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Create account" }).click();
