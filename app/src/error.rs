@@ -49,6 +49,10 @@ pub enum ErrorCode {
     UserBanned,
     RefreshTokenNotFound,
     RefreshTokenAlreadyUsed,
+    /// A new password refused for its length.
+    PasswordTooShort,
+    /// A new password refused as too easy to guess.
+    PasswordGuessable,
     ValidationFailed,
 }
 
@@ -60,7 +64,17 @@ impl ErrorCode {
             Self::UserBanned => "user_banned",
             Self::RefreshTokenNotFound => "refresh_token_not_found",
             Self::RefreshTokenAlreadyUsed => "refresh_token_already_used",
+            Self::PasswordTooShort | Self::PasswordGuessable => "weak_password",
             Self::ValidationFailed => "validation_failed",
+        }
+    }
+
+    /// Why a new password was refused, in Supabase's words (`weak_password.reasons`).
+    pub fn weak_password_reason(self) -> Option<&'static str> {
+        match self {
+            Self::PasswordTooShort => Some("length"),
+            Self::PasswordGuessable => Some("characters"),
+            _ => None,
         }
     }
 }

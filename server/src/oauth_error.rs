@@ -18,6 +18,20 @@ pub const API_VERSION: &str = "2024-01-01";
 /// The error JSON: `{"code", "msg"}` for Supabase's clients (`error_code` too, for the ones
 /// older than the versioned contract) and `{"error", "error_description"}` for OAuth 2's.
 pub fn oauth_error(status: StatusCode, error: &str, code: &str, description: &str) -> Response {
+    answer(status, error_body(error, code, description))
+}
+
+fn error_body(error: &str, code: &str, description: &str) -> serde_json::Value {
+    serde_json::json!({
+        "code": code,
+        "error_code": code,
+        "msg": description,
+        "error": error,
+        "error_description": description,
+    })
+}
+
+fn answer(status: StatusCode, body: serde_json::Value) -> Response {
     (
         status,
         [
@@ -27,13 +41,7 @@ pub fn oauth_error(status: StatusCode, error: &str, code: &str, description: &st
                 HeaderValue::from_static(API_VERSION),
             ),
         ],
-        Json(serde_json::json!({
-            "code": code,
-            "error_code": code,
-            "msg": description,
-            "error": error,
-            "error_description": description,
-        })),
+        Json(body),
     )
         .into_response()
 }
@@ -82,10 +90,17 @@ pub fn app_error(e: AppError) -> Response {
             // OAuth 2's name: a refused credential is `invalid_grant`, anything else a bad request.
             let error = match code {
                 ErrorCode::EmailNotConfirmed => "email_not_confirmed",
-                ErrorCode::ValidationFailed => "invalid_request",
+                ErrorCode::ValidationFailed
+                | ErrorCode::PasswordTooShort
+                | ErrorCode::PasswordGuessable => "invalid_request",
                 _ => "invalid_grant",
             };
-            oauth_error(StatusCode::BAD_REQUEST, error, code.as_str(), &description)
+            let mut body = error_body(error, code.as_str(), &description);
+            // auth-js raises its AuthWeakPasswordError on these reasons.
+            if let Some(reason) = code.weak_password_reason() {
+                body["weak_password"] = serde_json::json!({ "reasons": [reason] });
+            }
+            answer(StatusCode::BAD_REQUEST, body)
         }
         AppError::Unauthorized => invalid_token("This sign-in is no longer valid. Sign in again."),
         AppError::Forbidden => oauth_error(

@@ -1,9 +1,13 @@
-//! `/auth/v1`: Supabase-shaped sign-in for API clients (token, user, logout); see docs/api.md.
+//! `/auth/v1`: Supabase Auth's API for API clients (sign-up, token, user, logout, recover,
+//! resend, settings); see docs/api.md.
 use app::{
     error::{AppError, is_body_too_large},
     ssr::{
         RequestContext,
-        auth::{flows::api_clients, jwt::Claims},
+        auth::{
+            flows::{api_clients, recovery, signup},
+            jwt::Claims,
+        },
         state::AppState,
     },
 };
@@ -15,7 +19,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use serde::Deserialize;
+use serde::{Deserialize, de::DeserializeOwned};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::oauth_error::{API_VERSION, API_VERSION_HEADER, app_error, missing_token, oauth_error};
@@ -27,6 +31,10 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/v1/token", post(token))
         .route("/auth/v1/user", get(user))
         .route("/auth/v1/logout", post(logout))
+        .route("/auth/v1/signup", post(sign_up))
+        .route("/auth/v1/recover", post(recover))
+        .route("/auth/v1/resend", post(resend))
+        .route("/auth/v1/settings", get(settings))
         .layer(middleware::from_fn_with_state(state.clone(), check_api_key))
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static(API_VERSION_HEADER),
@@ -88,16 +96,29 @@ async fn grant_body(request: Request) -> Result<GrantBody, Response> {
             Err(e) => (e.status(), e.body_text()),
         }
     };
-    // A chunked body that grows past the limit surfaces here, as a read error.
-    if refused.0 == StatusCode::PAYLOAD_TOO_LARGE || is_body_too_large(&refused.1) {
-        return Err(app_error(AppError::TooLarge));
+    Err(unreadable_body(refused))
+}
+
+/// A JSON body (what Supabase's clients send), or the error answer if it cannot be read.
+async fn json_body<T: DeserializeOwned>(request: Request) -> Result<T, Response> {
+    match Json::<T>::from_request(request, &()).await {
+        Ok(Json(body)) => Ok(body),
+        Err(e) => Err(unreadable_body((e.status(), e.body_text()))),
     }
-    Err(oauth_error(
+}
+
+/// The answer to a body that could not be read: 413 past the limit, else `bad_json`.
+fn unreadable_body((status, text): (StatusCode, String)) -> Response {
+    // A chunked body that grows past the limit surfaces here, as a read error.
+    if status == StatusCode::PAYLOAD_TOO_LARGE || is_body_too_large(&text) {
+        return app_error(AppError::TooLarge);
+    }
+    oauth_error(
         StatusCode::BAD_REQUEST,
         "invalid_request",
         "bad_json",
         "Send a JSON body (Content-Type: application/json) or a form.",
-    ))
+    )
 }
 
 /// The OAuth-style 400 for a query string that cannot be read (e.g. a repeated key).
@@ -189,4 +210,73 @@ fn no_store(body: impl IntoResponse) -> Response {
         body,
     )
         .into_response()
+}
+
+/// The keys the account endpoints read; Supabase's others (`data`, `gotrue_meta_security`,
+/// `code_challenge`, …) are accepted and ignored.
+#[derive(Deserialize)]
+struct AccountBody {
+    email: Option<String>,
+    password: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+/// `POST /signup`: the answer is the pending user (never a session: the address must be
+/// confirmed first), the same for a taken address.
+async fn sign_up(ctx: RequestContext, request: Request) -> Response {
+    let body: AccountBody = match json_body(request).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
+    };
+    let (email, password) = (text(body.email), text(body.password));
+    match api_clients::sign_up(&ctx, &email, password).await {
+        Ok(user) => no_store(Json(user)),
+        Err(e) => app_error(e),
+    }
+}
+
+/// `POST /recover`: a reset link to the address if it has an account; `{}` either way.
+async fn recover(ctx: RequestContext, request: Request) -> Response {
+    let body: AccountBody = match json_body(request).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
+    };
+    match recovery::forgot(&ctx, &text(body.email)).await {
+        Ok(()) => no_store(Json(serde_json::json!({}))),
+        Err(e) => app_error(e),
+    }
+}
+
+/// `POST /resend` with `type: signup`: the confirmation email again, if the address waits for
+/// one; `{}` either way.
+async fn resend(ctx: RequestContext, request: Request) -> Response {
+    let body: AccountBody = match json_body(request).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
+    };
+    if body.kind.as_deref() != Some("signup") {
+        return app_error(AppError::invalid("type", "Only type signup can be resent."));
+    }
+    match signup::resend(&ctx, &text(body.email)).await {
+        Ok(()) => no_store(Json(serde_json::json!({}))),
+        Err(e) => app_error(e),
+    }
+}
+
+/// `GET /settings`: what this server offers, in Supabase's shape.
+async fn settings() -> Response {
+    Json(serde_json::json!({
+        "external": { "email": true, "phone": false, "anonymous_users": false },
+        "disable_signup": false,
+        "mailer_autoconfirm": false,
+        "phone_autoconfirm": false,
+        "sms_provider": "",
+        "saml_enabled": false,
+    }))
+    .into_response()
+}
+
+fn text(value: Option<String>) -> String {
+    value.unwrap_or_default()
 }

@@ -86,3 +86,33 @@ pub fn user_metadata(profile: &Profile) -> Value {
         "bio": profile.bio,
     })
 }
+
+/// What `POST /signup` answers while the address waits for confirmation (no session yet).
+/// The same for a new account and a taken address (whose id is made up), so the answer says
+/// nothing about who has an account; the owner of a taken address gets an email instead.
+pub fn pending(id: Uuid, email: &str) -> Value {
+    let now = Utc::now();
+    json!({
+        "id": id,
+        "aud": super::jwt::AUDIENCE,
+        "role": "authenticated",
+        "email": email,
+        "phone": "",
+        "confirmation_sent_at": now,
+        "app_metadata": app_metadata(),
+        "user_metadata": {},
+        "identities": [{
+            "identity_id": id,
+            "id": id.to_string(),
+            "user_id": id,
+            "identity_data": { "sub": id.to_string(), "email": email, "email_verified": false },
+            "provider": "email",
+            "email": email,
+            "created_at": now,
+            "updated_at": now,
+        }],
+        "created_at": now,
+        "updated_at": now,
+        "is_anonymous": false,
+    })
+}

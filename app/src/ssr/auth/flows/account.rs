@@ -4,9 +4,7 @@ use uuid::Uuid;
 
 use super::{dead_link, issue_token, signin::bad_credentials};
 use crate::{
-    domain::{
-        Bio, DisplayName, EmailAddress, Password, Username, session::SessionInfo, user::Account,
-    },
+    domain::{Bio, DisplayName, EmailAddress, Username, session::SessionInfo, user::Account},
     domain::{audit::AuditAction, role::RequestRole},
     error::AppError,
     ssr::{
@@ -149,8 +147,7 @@ pub async fn change_password(
     let id = ctx.actor.require_user()?;
     let mut tx = ctx.auth_tx().await?;
     let user = confirm_password(ctx, &mut tx, id, current).await?;
-    let new = Password::parse(new, &[user.email.as_str()])
-        .map_err(|m| AppError::invalid("new_password", m))?;
+    let new = super::new_password("new_password", new, &[user.email.as_str()])?;
     let hash = ctx.state.passwords.hash(new.expose()).await?;
     users::set_password_hash(&mut tx, id, &hash).await?;
     // API clients signed in with the old password sign in again, like other browsers, and

@@ -84,6 +84,20 @@ pub async fn user(ctx: &RequestContext) -> Result<ApiUser, AppError> {
     Ok(ApiUser::new(&user, &profile, role))
 }
 
+/// `POST /signup`: the sign-up form's flow (limits, the same answer for a taken address, the
+/// confirmation email); the account is usable once its address is confirmed, so there is
+/// never a session here.
+pub async fn sign_up(
+    ctx: &RequestContext,
+    email: &str,
+    password: String,
+) -> Result<serde_json::Value, AppError> {
+    let id = super::signup::sign_up(ctx, email, password).await?;
+    let email =
+        crate::domain::EmailAddress::parse(email).map_err(|m| AppError::invalid("email", m))?;
+    Ok(crate::ssr::auth::api_user::pending(id, email.as_ref()))
+}
+
 /// `grant_type=refresh_token`: spends the refresh token and returns a new pair in the same
 /// family. A token used before ends the family (but see [`REUSE_WINDOW`]); a banned or deleted
 /// user gets nothing.

@@ -13,7 +13,8 @@ use uuid::Uuid;
 
 use super::{sessions, tokens};
 use crate::{
-    error::AppError,
+    domain::Password,
+    error::{AppError, ErrorCode},
     ssr::{
         RequestContext,
         db::{self, DbError, Tx, tokens as stored, tokens::Purpose},
@@ -78,6 +79,19 @@ pub async fn sign_out_everywhere(
 
 /// The one message for a link that is unknown, used or expired: which of these it was is
 /// nobody's business.
+/// A new password for `field`, refused with the reason API clients read (`weak_password`).
+/// `context` holds words it must not lean on (the email).
+pub fn new_password(field: &str, input: String, context: &[&str]) -> Result<Password, AppError> {
+    let too_short = input.chars().count() < crate::domain::password::MIN_LENGTH;
+    Password::parse(input, context).map_err(|message| {
+        AppError::invalid(field, message).with_code(if too_short {
+            ErrorCode::PasswordTooShort
+        } else {
+            ErrorCode::PasswordGuessable
+        })
+    })
+}
+
 pub fn dead_link() -> AppError {
     AppError::invalid(
         "token",

@@ -2,7 +2,7 @@
 
 use super::{dead_link, requests};
 use crate::{
-    domain::{EmailAddress, Password, audit::AuditAction},
+    domain::{EmailAddress, audit::AuditAction},
     error::AppError,
     ssr::{
         RequestContext,
@@ -43,8 +43,7 @@ pub async fn reset(ctx: &RequestContext, token: &str, password: String) -> Resul
     let user = users::find_by_id(&mut tx, user_id)
         .await?
         .ok_or_else(dead_link)?;
-    let password = Password::parse(password, &[user.email.as_str()])
-        .map_err(|m| AppError::invalid("password", m))?;
+    let password = super::new_password("password", password, &[user.email.as_str()])?;
     let hash = ctx.state.passwords.hash(password.expose()).await?;
     stored::spend(&mut tx, Purpose::ResetPassword, &token_hash)
         .await?

@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use super::{dead_link, issue_token};
 use crate::{
-    domain::{EmailAddress, Password, audit::AuditAction},
+    domain::{EmailAddress, audit::AuditAction},
     error::AppError,
     ssr::{
         RequestContext,
@@ -22,22 +22,27 @@ use crate::{
 };
 
 /// Creates the account and sends the verification email. A taken address answers exactly
-/// the same, and its owner gets a "someone tried to sign up" email instead.
+/// the same, and its owner gets a "someone tried to sign up" email instead. Returns the new
+/// account's id, or for a taken address a random one: the two cannot be told apart.
 #[tracing::instrument(name = "auth.sign_up", skip_all)]
-pub async fn sign_up(ctx: &RequestContext, email: &str, password: String) -> Result<(), AppError> {
+pub async fn sign_up(
+    ctx: &RequestContext,
+    email: &str,
+    password: String,
+) -> Result<Uuid, AppError> {
     ratelimit::hit_or_pass(&ctx.state.redis, &ratelimit::SIGN_UP_PER_IP, &ctx.ip_key()).await?;
     let email = EmailAddress::parse(email).map_err(|m| AppError::invalid("email", m))?;
-    let password = Password::parse(password, &[email.as_ref()])
-        .map_err(|m| AppError::invalid("password", m))?;
+    let password = super::new_password("password", password, &[email.as_ref()])?;
     // Hash before looking: a taken address must cost the same time as a free one.
     let hash = ctx.state.passwords.hash(password.expose()).await?;
 
     let mut tx = ctx.auth_tx().await?;
-    match users::insert(&mut tx, email.as_ref(), &hash).await? {
+    let answered = match users::insert(&mut tx, email.as_ref(), &hash).await? {
         Some(user_id) => {
             queue_verification(ctx, &mut tx, user_id, email.as_ref()).await?;
             ctx.audit_own(&mut tx, AuditAction::SignedUp, user_id)
                 .await?;
+            user_id
         }
         None => {
             let existing = users::find_by_email(&mut tx, email.as_ref()).await?;
@@ -65,10 +70,11 @@ pub async fn sign_up(ctx: &RequestContext, email: &str, password: String) -> Res
                 )
                 .await?;
             }
+            Uuid::new_v4()
         }
-    }
+    };
     db::commit(tx).await?;
-    Ok(())
+    Ok(answered)
 }
 
 /// Spends the link's token and confirms the address.
