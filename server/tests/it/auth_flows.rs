@@ -3,6 +3,7 @@
 mod account;
 mod api;
 mod audit;
+mod meter;
 mod outage;
 mod recovery;
 mod revocation;

@@ -34,6 +34,7 @@
 //! | `RESEND_PER_ACCOUNT` | "resend the confirmation email" per address | 3 per hour | open |
 //! | `CODE_ENTRY_PER_ACCOUNT` | 6-digit code entries per account (or token) | 10 per 15 min | closed |
 //! | `CODE_ENTRY_PER_IP` | 6-digit code entries per IP, whatever the account | 20 per 15 min | closed |
+//! | `flows::strength::STRENGTH_PER_IP` | live password-meter ratings per IP (CPU only: the answer is a pure function of the input) | 300 per 5 min | open |
 //! | `REFRESH_PER_IP` | API refresh-token grants per IP (the tokens are 256 random bits: nothing to guess) | 300 per 5 min | open |
 //!
 //! Sign-in is guarded three ways. Each (account, IP) pair backs off exponentially after a few

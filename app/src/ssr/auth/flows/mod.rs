@@ -7,6 +7,7 @@ pub mod recovery;
 pub mod requests;
 pub mod signin;
 pub mod signup;
+pub mod strength;
 
 use uuid::Uuid;
 
