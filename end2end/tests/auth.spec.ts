@@ -19,11 +19,18 @@ test("a new account from sign-up to deletion", async ({ browser }) => {
   const context = await browser.newContext();
   const page = await context.newPage();
 
-  // Sign up, with live password feedback once hydrated.
+  // Sign up, with live password feedback once hydrated: the length at once, the rest from
+  // the server (zxcvbn is not in the wasm), asked once typing pauses.
   await page.goto("/signup");
   await hydrated(page);
   await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("short");
+  await expect(page.getByTestId("password-strength")).toContainText("Use at least 8 characters");
+  const rated = page.waitForResponse(
+    (r) => r.url().endsWith("/api/auth/password_strength") && r.ok(),
+  );
   await page.getByLabel("Password").fill("password1");
+  await rated;
   await expect(page.getByTestId("password-strength")).toContainText("too easy to guess");
   await page.getByLabel("Password").fill(PASSWORD);
   await expect(page.getByTestId("password-strength")).toContainText(/Good|Strong/);

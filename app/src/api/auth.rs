@@ -2,7 +2,10 @@
 //! on success, so plain form posts (before the wasm loads) land on the right page too.
 use leptos::prelude::*;
 
-use crate::{domain::session::Viewer, error::AppError};
+use crate::{
+    domain::{PasswordStrength, session::Viewer},
+    error::AppError,
+};
 
 #[cfg(feature = "ssr")]
 use crate::ssr::{
@@ -95,6 +98,16 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
         Ok(())
     })
     .await
+}
+
+/// The live password meter: rates a new password as sign-up, reset and password change will.
+/// `context` holds what the page knows the password must not lean on (the email).
+#[server(name = RatePassword, endpoint = "auth/password_strength")]
+pub async fn password_strength(
+    password: String,
+    #[server(default)] context: Option<String>,
+) -> Result<PasswordStrength, AppError> {
+    serve(async |ctx| crate::ssr::auth::flows::strength::rate(&ctx, password, context).await).await
 }
 
 /// Whether the request is signed in; read from the session, no database round trip.

@@ -1,11 +1,20 @@
 //! Form pieces shared by the auth and account pages: errors next to their fields (from the
 //! action, or from the redirect of a plain form post before the wasm loaded), notices, and a
 //! password field that rates the password as you type.
-use leptos::prelude::*;
+use std::time::Duration;
+
+use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::use_query_map;
 use server_fn::{ServerFn, error::ServerFnUrlError};
 
-use crate::{domain::password::strength, error::AppError};
+use crate::{
+    api::auth::password_strength,
+    domain::{PasswordStrength, password::length_refusal},
+    error::AppError,
+};
+
+/// How long typing must pause before the meter asks the server.
+const METER_DEBOUNCE: Duration = Duration::from_millis(250);
 
 /// The error a server function put into the redirect after a plain form post.
 fn url_error(path: &str) -> Option<AppError> {
@@ -68,7 +77,9 @@ pub fn Notice(key: &'static str, value: &'static str, children: Children) -> imp
     }
 }
 
-/// A new-password input with a live strength meter (after hydration).
+/// A new-password input with a live strength meter (after hydration). Length is judged at once
+/// in the browser; the rest of the verdict comes from the server (zxcvbn stays there), asked
+/// once typing pauses, and an answer for anything but the latest input is dropped.
 #[component]
 pub fn NewPassword(
     name: &'static str,
@@ -78,9 +89,35 @@ pub fn NewPassword(
     context: Signal<String>,
 ) -> impl IntoView {
     let value = RwSignal::new(String::new());
-    let rating = Memo::new(move |_| {
-        let v = value.get();
-        (!v.is_empty()).then(|| strength(&v, &[context.get().as_str()]))
+    let rating = RwSignal::new(None::<PasswordStrength>);
+    // Bumped on every input: a server answer counts only if nothing was typed since its question.
+    let latest = StoredValue::new(0_u64);
+    let mut ask_server = debounce(METER_DEBOUNCE, move |(ticket, password, context)| {
+        if latest.get_value() != ticket {
+            return; // shortened below 8 characters, or emptied, since
+        }
+        spawn_local(async move {
+            let context = (!String::is_empty(&context)).then_some(context);
+            let answer = password_strength(password, context).await;
+            if latest.get_value() == ticket {
+                // On an error (a rate limit, the network) the form still works: the server
+                // gives its reason next to the field when the form arrives.
+                rating.set(answer.ok());
+            }
+        });
+    });
+    Effect::new(move |_| {
+        let password = value.get();
+        let context = context.get();
+        let ticket = latest.get_value().wrapping_add(1);
+        latest.set_value(ticket);
+        if password.is_empty() {
+            rating.set(None);
+        } else if let Some(refusal) = length_refusal(&password) {
+            rating.set(Some(refusal));
+        } else {
+            ask_server((ticket, password, context));
+        }
     });
     view! {
         <label for=name>{label}</label>

@@ -13,6 +13,8 @@ pub mod status;
 pub mod user;
 
 pub use email::EmailAddress;
-pub use password::{Password, PasswordStrength};
+#[cfg(feature = "ssr")]
+pub use password::Password;
+pub use password::PasswordStrength;
 pub use post::{Author, PostBody, PostStatus, PostTitle, Slug};
 pub use profile::{Bio, DisplayName, Username};

@@ -1,18 +1,22 @@
-//! A new password that is long enough and not easy to guess. The same check runs in the
-//! browser as you type and on the server when the form arrives.
+//! A new password that is long enough and not easy to guess. The server decides; the meter
+//! under the field shows the server's own verdict as you type (`api::auth::password_strength`).
+//! zxcvbn is server-only: its dictionaries were 1.9 MB of the wasm every page downloaded.
 use serde::{Deserialize, Serialize};
 
 pub const MIN_LENGTH: usize = 8;
 pub const MAX_LENGTH: usize = 256;
 /// zxcvbn's scale: 0 too guessable … 4 very unguessable. 3 resists an offline attack on a
 /// slow hash for a long time.
+#[cfg(feature = "ssr")]
 const MIN_SCORE: u8 = 3;
 
 /// A password accepted for setting. Deliberately not `Serialize` and not `Display`, and its
-/// `Debug` prints nothing of it.
+/// `Debug` prints nothing of it. Server-only: only the server accepts passwords.
+#[cfg(feature = "ssr")]
 #[derive(Clone)]
 pub struct Password(String);
 
+#[cfg(feature = "ssr")]
 impl std::fmt::Debug for Password {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Password(…)")
@@ -29,6 +33,7 @@ pub struct PasswordStrength {
     pub message: String,
 }
 
+#[cfg(feature = "ssr")]
 impl Password {
     /// `context` holds words the password must not lean on: the email, the username.
     pub fn parse(input: String, context: &[&str]) -> Result<Self, String> {
@@ -45,19 +50,33 @@ impl Password {
     }
 }
 
-/// Rates a candidate password; cheap enough to run on every keystroke.
-pub fn strength(input: &str, context: &[&str]) -> PasswordStrength {
-    let length = input.chars().count();
-    let refuse = |score, message: &str| PasswordStrength {
+fn refuse(score: u8, message: &str) -> PasswordStrength {
+    PasswordStrength {
         score,
         acceptable: false,
         message: message.to_string(),
-    };
-    if length < MIN_LENGTH {
-        return refuse(0, "Use at least 8 characters.");
     }
-    if length > MAX_LENGTH {
-        return refuse(0, "Use at most 256 characters.");
+}
+
+/// The refusal of a password too short or too long, if it is one: the part of the verdict the
+/// browser can give at once, with no dictionary.
+pub fn length_refusal(input: &str) -> Option<PasswordStrength> {
+    let length = input.chars().count();
+    if length < MIN_LENGTH {
+        Some(refuse(0, "Use at least 8 characters."))
+    } else if length > MAX_LENGTH {
+        Some(refuse(0, "Use at most 256 characters."))
+    } else {
+        None
+    }
+}
+
+/// Rates a candidate password; cheap enough to run on every keystroke (the meter asks at most
+/// a few times a second, debounced).
+#[cfg(feature = "ssr")]
+pub fn strength(input: &str, context: &[&str]) -> PasswordStrength {
+    if let Some(refusal) = length_refusal(input) {
+        return refusal;
     }
     // zxcvbn's cost grows with length; its verdict on the first 100 characters is the verdict.
     let sample: String = input.chars().take(100).collect();
@@ -90,7 +109,7 @@ pub fn strength(input: &str, context: &[&str]) -> PasswordStrength {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
 
@@ -113,6 +132,15 @@ mod tests {
         let context = ["ada.lovelace@example.com"];
         assert!(Password::parse("adalovelace".into(), &context).is_err());
         assert!(strength("adalovelace", &context).score < strength("adalovelace", &[]).score);
+    }
+
+    #[test]
+    fn the_length_verdict_the_browser_gives_at_once_is_the_servers() {
+        for input in ["", "seven77", &"x".repeat(257)] {
+            assert_eq!(length_refusal(input), Some(strength(input, &[])), "{input}");
+        }
+        assert_eq!(length_refusal("eight888"), None);
+        assert_eq!(length_refusal(&"x".repeat(256)), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod account_limits;
 mod api;
 mod api_contract;
 mod audit;
+mod meter;
 mod outage;
 mod recovery;
 mod redirects;

@@ -54,6 +54,10 @@ const FUNCTIONS: &[(&str, &[(&str, Kind)])] = &[
     ("/api/auth/resend", &[("email", Text)]),
     ("/api/auth/forgot", &[("email", Text)]),
     ("/api/auth/reset", &[("token", Text), ("password", Text)]),
+    (
+        "/api/auth/password_strength",
+        &[("password", Text), ("context", Optional)],
+    ),
     ("/api/auth/whoami", &[]),
     ("/api/auth/viewer", &[]),
     ("/api/account/get", &[]),

@@ -8,6 +8,7 @@ pub mod recovery;
 pub mod requests;
 pub mod signin;
 pub mod signup;
+pub mod strength;
 
 use uuid::Uuid;
 
