@@ -25,8 +25,9 @@ function publishableKey(): string {
 }
 
 /** A client configured the way supabase-js's createClient configures it: the key as `apikey`
- * and as a Bearer on every call, no storage shared between clients. */
-function client(): AuthClient {
+ * and as a Bearer on every call, no storage shared between clients. `seen` collects the paths
+ * it requested. */
+function client(seen: string[] = []): InstanceType<typeof AuthClient> {
   const key = publishableKey();
   return new AuthClient({
     url: `${baseURL}/auth/v1`,
@@ -34,6 +35,10 @@ function client(): AuthClient {
     persistSession: false,
     autoRefreshToken: false,
     detectSessionInUrl: false,
+    fetch: (input, init) => {
+      seen.push(new URL(input instanceof Request ? input.url : String(input)).pathname);
+      return fetch(input, init);
+    },
   });
 }
 
@@ -71,6 +76,15 @@ test("signInWithPassword gives a session with Supabase's user, getUser reads it"
   expect(me.error).toBeNull();
   expect(me.data.user!.id).toBe(data.user!.id);
   expect(me.data.user!.email_confirmed_at).toBeTruthy();
+
+  // getClaims verifies the ES256 signature locally against the published keys: it fetches
+  // the JWKS and never asks the server about the token.
+  const seen: string[] = [];
+  const verified = await client(seen).getClaims(session.access_token);
+  expect(verified.error).toBeNull();
+  expect(verified.data!.claims.sub).toBe(data.user!.id);
+  expect(verified.data!.header.alg).toBe("ES256");
+  expect(seen).toEqual(["/auth/v1/.well-known/jwks.json"]);
 
   // What an app reads to decide whether to ask for a second factor.
   const { data: level } = await auth.mfa.getAuthenticatorAssuranceLevel(session.access_token);

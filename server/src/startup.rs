@@ -91,6 +91,10 @@ impl Application {
                 settings.secret.expose_secret(),
             )),
         };
+        // Tokens are signed with the generation the database names (see `signing_keys`).
+        app::ssr::auth::signing_keys::load(&state.db, &state.jwt)
+            .await
+            .map_err(|e| anyhow::anyhow!("could not load the token signing keys: {e}"))?;
         let metrics = match settings.metrics_listen {
             Some(addr) => {
                 let listener = TcpListener::bind(addr).await.with_context(|| {
@@ -145,6 +149,7 @@ impl Application {
             })
         });
         let _metrics = metrics.map(AbortOnDrop);
+        let _keys = AbortOnDrop(tokio::spawn(reload_signing_keys(self.state.clone())));
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let serve = axum::serve(
             self.listener,
@@ -189,6 +194,18 @@ impl Drop for AbortOnDrop {
 }
 
 /// Applies pending migrations as the owner (also used by `palisade seed-dev`).
+/// Picks up key rotations made by any instance (or `palisade keys rotate`).
+async fn reload_signing_keys(state: AppState) {
+    use app::ssr::auth::signing_keys;
+    let mut every = tokio::time::interval(signing_keys::RELOAD_EVERY);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        // Failures were logged where they happened; the keys in hand keep working.
+        let _ = signing_keys::load(&state.db, &state.jwt).await;
+    }
+}
+
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     let mut conn = sqlx::PgConnection::connect_with(&connect_options(settings.migration_url())?)
         .await

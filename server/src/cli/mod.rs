@@ -26,6 +26,9 @@ Commands:
                      everywhere so its next sign-in starts a fresh session
   seed-dev           Development on loopback only: a demo admin, a demo user and demo posts
                      (idempotent)
+  keys rotate        Rotate the access-token signing key: the next key (published since the
+                     last rotation) signs, the current one keeps verifying until its tokens
+                     have expired, a new next key is published
   api-keys           Print /auth/v1's API keys (derived from PALISADE_SECRET): the
                      publishable one for apps, the secret one for servers only
   help               Show this
@@ -49,6 +52,7 @@ pub enum Command {
     GrantAdmin(String),
     SeedDev,
     ApiKeys,
+    RotateKeys,
     Help,
 }
 
@@ -62,6 +66,7 @@ impl Command {
             ["grant-admin", ..] => Err("grant-admin takes exactly one email address".into()),
             ["seed-dev"] => Ok(Self::SeedDev),
             ["api-keys"] => Ok(Self::ApiKeys),
+            ["keys", "rotate"] => Ok(Self::RotateKeys),
             [other, ..] => Err(format!("unknown command {other:?}")),
         }
     }
@@ -93,6 +98,7 @@ pub async fn dispatch() -> Option<i32> {
     Some(match command {
         Command::GrantAdmin(email) => grant_admin::command(&settings, &email).await,
         Command::SeedDev => seed_dev::command(&settings).await,
+        Command::RotateKeys => rotate_keys(&settings).await,
         Command::ApiKeys if settings.secret_generated => {
             eprintln!(
                 "palisade: no PALISADE_SECRET is set, so every process makes up its own and its \
@@ -108,6 +114,38 @@ pub async fn dispatch() -> Option<i32> {
         }
         Command::Serve | Command::Help => exit::OK,
     })
+}
+
+/// `keys rotate`: one step for every generation of the signing key (see
+/// `app::ssr::auth::signing_keys`); running instances follow within a minute.
+async fn rotate_keys(settings: &Settings) -> i32 {
+    use app::ssr::{
+        auth::signing_keys::{RELOAD_EVERY, previous_lifetime},
+        db::{self, ServiceRole, signing_keys},
+    };
+    let rotated = async {
+        let pool = connect(settings).await?;
+        let mut tx = db::begin_service(&pool, ServiceRole::Auth).await?;
+        let retire_before =
+            chrono::Utc::now() - previous_lifetime(settings.sessions.access_token_ttl);
+        let current = signing_keys::rotate(&mut tx, retire_before).await?;
+        db::commit(tx).await?;
+        anyhow::Ok(current)
+    };
+    match rotated.await {
+        Ok(current) => {
+            println!(
+                "Generation {current} signs access tokens now (every instance within {} s); \
+                 the one before keeps verifying until its tokens have expired.",
+                RELOAD_EVERY.as_secs()
+            );
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("palisade: keys rotate: {e:#}");
+            exit::FAILED
+        }
+    }
 }
 
 /// The app's pool, small: one command, one connection at a time.
@@ -145,6 +183,11 @@ mod tests {
         );
         assert_eq!(Command::parse(&args(&["seed-dev"])), Ok(Command::SeedDev));
         assert_eq!(Command::parse(&args(&["api-keys"])), Ok(Command::ApiKeys));
+        assert_eq!(
+            Command::parse(&args(&["keys", "rotate"])),
+            Ok(Command::RotateKeys)
+        );
+        assert!(Command::parse(&args(&["keys"])).is_err());
         assert!(Command::parse(&args(&["grant-admin"])).is_err());
         assert!(Command::parse(&args(&["grant-admin", "a", "b"])).is_err());
         assert!(Command::parse(&args(&["frobnicate"])).is_err());

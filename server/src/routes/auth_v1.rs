@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/v1/recover", post(recover))
         .route("/auth/v1/resend", post(resend))
         .route("/auth/v1/settings", get(settings))
+        .route("/auth/v1/.well-known/jwks.json", get(jwks))
         .layer(middleware::from_fn_with_state(state.clone(), check_api_key))
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static(API_VERSION_HEADER),
@@ -275,6 +276,19 @@ async fn settings() -> Response {
         "saml_enabled": false,
     }))
     .into_response()
+}
+
+/// `GET /.well-known/jwks.json`: the public keys access tokens are signed with (the next
+/// generation's too, so clients have it before it signs). auth-js caches it for 10 minutes.
+async fn jwks(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=600"),
+        )],
+        Json(state.jwt.jwks()),
+    )
+        .into_response()
 }
 
 fn text(value: Option<String>) -> String {

@@ -1,15 +1,21 @@
-//! Access tokens for API clients: short-lived JWTs (HS256), validated locally with no database
-//! or Redis round trip. They carry who the user is, never what they may do: `begin_as` still
+//! Access tokens for API clients: short-lived JWTs signed with ES256 (the keys and their
+//! rotation: `signing_keys`), validated locally with no database or Redis round trip; HS256
+//! tokens of the server secret (what Palisade signed before) still verify, and never appear
+//! in the JWKS. They carry who the user is, never what they may do: `begin_as` still
 //! derives the Postgres role from the profile on every request, so a ban or demotion applies
 //! at once even to a token that has not expired. Refresh tokens (opaque, rotating) are in
 //! `flows::api_clients`.
-use std::time::Duration;
+use std::{
+    sync::{Arc, RwLock},
+    time::Duration,
+};
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
+use super::signing_keys::{KeySet, KeyState};
 use crate::domain::role::RequestRole;
 
 /// The audience of every access token, as Supabase names it.
@@ -57,9 +63,16 @@ pub struct AuthMethod {
 pub struct JwtKeys {
     /// Keys each refresh token's successor (see [`Self::successor_of`]).
     successor: [u8; 32],
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
+    /// The ES256 generations published now; swapped whole when they change.
+    keys: RwLock<Arc<KeySet>>,
+    /// Derives the generations' keys.
+    secret: String,
+    /// Verifies HS256 tokens (the legacy algorithm).
+    legacy: DecodingKey,
+    #[cfg(test)]
+    legacy_encoding: jsonwebtoken::EncodingKey,
+    es256: Validation,
+    hs256: Validation,
     issuer: String,
     pub access_ttl: Duration,
 }
@@ -82,12 +95,16 @@ impl JwtKeys {
             .chain_update(secret.as_bytes())
             .finalize();
         let issuer = format!("{}/auth/v1", public_url.trim_end_matches('/'));
-        // HS256 only (no `none`, no algorithm confusion); exp, aud, iss and sub required.
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_audience(&[AUDIENCE]);
-        validation.set_issuer(&[issuer.as_str()]);
-        validation.set_required_spec_claims(&["exp", "sub", "aud", "iss"]);
-        validation.leeway = 5;
+        // One algorithm per key (no `none`, no algorithm confusion); exp, aud, iss and sub
+        // required.
+        let validation = |algorithm| {
+            let mut validation = Validation::new(algorithm);
+            validation.set_audience(&[AUDIENCE]);
+            validation.set_issuer(&[issuer.as_str()]);
+            validation.set_required_spec_claims(&["exp", "sub", "aud", "iss"]);
+            validation.leeway = 5;
+            validation
+        };
         let successor = Sha256::new()
             .chain_update(b"palisade/refresh-successor/v1\0")
             .chain_update(secret.as_bytes())
@@ -95,12 +112,35 @@ impl JwtKeys {
             .into();
         Self {
             successor,
-            encoding: EncodingKey::from_secret(&key),
-            decoding: DecodingKey::from_secret(&key),
-            validation,
+            keys: RwLock::new(Arc::new(KeySet::initial(secret))),
+            secret: secret.to_owned(),
+            legacy: DecodingKey::from_secret(&key),
+            #[cfg(test)]
+            legacy_encoding: jsonwebtoken::EncodingKey::from_secret(&key),
+            es256: validation(Algorithm::ES256),
+            hs256: validation(Algorithm::HS256),
             issuer,
             access_ttl,
         }
+    }
+
+    /// Publishes `generations` (from `db::signing_keys`) in place of the ones before; refused
+    /// (`false`) unless exactly one of them is current.
+    pub fn install(&self, generations: &[(i32, KeyState)]) -> bool {
+        let Some(set) = KeySet::new(&self.secret, generations) else {
+            return false;
+        };
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
+        true
+    }
+
+    fn key_set(&self) -> Arc<KeySet> {
+        self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The public keys of the published generations, as `/.well-known/jwks.json` serves them.
+    pub fn jwks(&self) -> serde_json::Value {
+        self.key_set().jwks().clone()
     }
 
     /// The claims of a new access token for the user, valid from now: one factor, no
@@ -125,9 +165,12 @@ impl JwtKeys {
         }
     }
 
-    /// The signed token of `claims`.
+    /// The signed token of `claims`: ES256, with the current generation's `kid`.
     pub fn sign(&self, claims: &Claims) -> Result<String, jsonwebtoken::errors::Error> {
-        encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+        let keys = self.key_set();
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(keys.current.kid.clone());
+        encode(&header, claims, &keys.current.encoding)
     }
 
     /// A signed access token for the user, and its claims.
@@ -154,9 +197,20 @@ impl JwtKeys {
         URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
 
-    /// The claims of a valid, unexpired token signed with this key; `None` for anything else.
+    /// The claims of a valid, unexpired token signed with a published generation's key (or
+    /// the legacy HS256 key); `None` for anything else.
     pub fn verify(&self, token: &str) -> Option<Claims> {
-        match decode::<Claims>(token, &self.decoding, &self.validation) {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        let keys = self.key_set();
+        let checked = match header.alg {
+            Algorithm::ES256 => {
+                let key = keys.verifying_key(header.kid.as_deref()?)?;
+                decode::<Claims>(token, key, &self.es256)
+            }
+            Algorithm::HS256 => decode::<Claims>(token, &self.legacy, &self.hs256),
+            _ => return None,
+        };
+        match checked {
             Ok(data) => Some(data.claims),
             Err(e) => {
                 tracing::debug!(error = %e, "access token refused");
@@ -175,6 +229,8 @@ pub fn bearer(headers: &http::HeaderMap) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    use jsonwebtoken::EncodingKey;
+
     use super::*;
 
     fn keys() -> JwtKeys {
@@ -238,10 +294,66 @@ mod tests {
             exp: claims.iat - 60,
             ..claims
         };
-        let expired = encode(&Header::new(Algorithm::HS256), &old, &keys.encoding).unwrap();
+        let expired = keys.sign(&old).unwrap();
         assert_eq!(keys.verify(&expired), None);
+        let legacy_expired =
+            encode(&Header::new(Algorithm::HS256), &old, &keys.legacy_encoding).unwrap();
+        assert_eq!(keys.verify(&legacy_expired), None);
 
         assert_eq!(keys.verify("not a token"), None);
         assert_eq!(keys.verify(""), None);
+    }
+
+    #[test]
+    fn tokens_are_es256_with_a_kid_and_legacy_hs256_ones_still_verify() {
+        let keys = keys();
+        let (token, claims) = keys
+            .issue(Uuid::new_v4(), "a@example.com", Uuid::new_v4())
+            .unwrap();
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(header.alg, Algorithm::ES256);
+        assert_eq!(
+            header.kid.as_deref(),
+            keys.jwks()["keys"][0]["kid"].as_str()
+        );
+        let legacy = encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &keys.legacy_encoding,
+        )
+        .unwrap();
+        assert_eq!(keys.verify(&legacy), Some(claims.clone()));
+        // The EC public key is no HMAC secret: an HS256 token keyed with it is refused.
+        let x = keys.jwks()["keys"][0]["x"].as_str().unwrap().to_owned();
+        let confused = encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(x.as_bytes()),
+        )
+        .unwrap();
+        assert_eq!(keys.verify(&confused), None);
+    }
+
+    #[test]
+    fn a_rotation_keeps_old_tokens_valid_until_their_generation_is_unpublished() {
+        let keys = keys();
+        let (old, _) = keys
+            .issue(Uuid::new_v4(), "a@example.com", Uuid::new_v4())
+            .unwrap();
+        assert!(keys.install(&[
+            (1, KeyState::Previous),
+            (2, KeyState::Current),
+            (3, KeyState::Next)
+        ]));
+        let (new, _) = keys
+            .issue(Uuid::new_v4(), "a@example.com", Uuid::new_v4())
+            .unwrap();
+        let kid = |t: &str| jsonwebtoken::decode_header(t).unwrap().kid.unwrap();
+        assert_ne!(kid(&old), kid(&new));
+        assert!(keys.verify(&old).is_some() && keys.verify(&new).is_some());
+        assert!(keys.install(&[(2, KeyState::Current), (3, KeyState::Next)]));
+        assert_eq!(keys.verify(&old), None, "generation 1 retired");
+        assert!(keys.verify(&new).is_some());
+        assert!(!keys.install(&[(3, KeyState::Next)]), "nothing would sign");
     }
 }

@@ -8,6 +8,7 @@ pub mod jwt;
 pub mod password;
 pub mod ratelimit;
 pub mod sessions;
+pub mod signing_keys;
 pub mod tokens;
 
 pub use actor::Actor;

@@ -11,6 +11,7 @@ pub mod outbox;
 pub mod posts;
 pub mod profiles;
 pub mod refresh_tokens;
+pub mod signing_keys;
 pub mod status;
 pub mod tokens;
 pub mod users;

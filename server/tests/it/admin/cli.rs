@@ -191,3 +191,38 @@ async fn api_keys_prints_the_keys_of_the_configured_secret_and_refuses_a_made_up
         )
     );
 }
+
+#[tokio::test]
+async fn keys_rotate_moves_every_signing_key_generation_one_step() {
+    let w = PeopleApp::new().await;
+    let out = palisade(&w, &["keys", "rotate"], false).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Generation 2 signs"),
+        "{}",
+        text(&out.stdout)
+    );
+    let again = palisade(&w, &["keys", "rotate"], false).await;
+    assert!(text(&again.stdout).contains("Generation 3 signs"));
+
+    let mut tx = app::ssr::db::begin_service(&w.app.pool, app::ssr::db::ServiceRole::Auth)
+        .await
+        .unwrap();
+    let states: Vec<(i32, String)> =
+        sqlx::query_as("select generation, state from auth.signing_keys order by generation")
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+    tx.commit().await.unwrap();
+    let states: Vec<(i32, &str)> = states.iter().map(|(g, s)| (*g, s.as_str())).collect();
+    // Generation 1 was demoted moments ago: its tokens may still be live, so it stays.
+    assert_eq!(
+        states,
+        [
+            (1, "previous"),
+            (2, "previous"),
+            (3, "current"),
+            (4, "next")
+        ]
+    );
+}

@@ -77,6 +77,8 @@ pub struct TestApp {
     pub pool: sqlx::PgPool,
     /// The app's posts cache (its counters are the app's own).
     pub posts_cache: app::ssr::cache::PostCache,
+    /// The app's token keys (to reload them after a rotation, as its timer would).
+    pub jwt: std::sync::Arc<app::ssr::auth::jwt::JwtKeys>,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     pub server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -163,6 +165,7 @@ impl TestApp {
         let metrics_addr = app.metrics_addr().expect("metrics are served");
         let pool = app.state().db.clone();
         let posts_cache = app.state().posts_cache.clone();
+        let jwt = app.state().jwt.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until_stopped(async move {
             let _ = stopped.await;
@@ -179,6 +182,7 @@ impl TestApp {
             db,
             pool,
             posts_cache,
+            jwt,
             client,
             stop: Some(stop),
             server: Some(server),
