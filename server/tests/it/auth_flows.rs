@@ -3,7 +3,9 @@
 mod account;
 mod account_limits;
 mod api;
+mod api_accounts;
 mod api_contract;
+mod api_signing_keys;
 mod audit;
 mod meter;
 mod outage;

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::{
-    Answer, Browser, SECRET, TestApp, ban_directly, mail, new_email, new_password, signed_in_user,
+    Answer, Browser, SECRET, TestApp, ban_directly, new_email, new_password, signed_in_user,
     verified_user,
 };
 
@@ -18,7 +18,7 @@ fn keys() -> ApiKeys {
 
 /// The Supabase `code` of an error answer, checking its status and the rest of its shape.
 #[track_caller]
-fn code(answer: &Answer, status: u16) -> String {
+pub(super) fn code(answer: &Answer, status: u16) -> String {
     assert_eq!(answer.status, status, "{answer:?}");
     assert_eq!(answer.header("x-supabase-api-version"), Some("2024-01-01"));
     let body: Value = serde_json::from_str(&answer.body).unwrap();
@@ -41,7 +41,7 @@ fn claims_of(token: &str) -> Value {
     serde_json::from_slice(&bytes).unwrap()
 }
 
-async fn grant(browser: &Browser, email: &str, password: &str) -> Answer {
+pub(super) async fn grant(browser: &Browser, email: &str, password: &str) -> Answer {
     browser
         .token_grant("password", json!({ "email": email, "password": password }))
         .await
@@ -274,239 +274,4 @@ async fn signing_out_others_ends_every_other_sign_in_and_keeps_this_one() {
         api.refresh_works(&refresh_a).await,
         "this sign-in carries on"
     );
-}
-
-/// `POST /auth/v1/<path>` with a JSON body, from `browser`'s address.
-async fn post_json(browser: &Browser, path: &str, body: Value) -> Answer {
-    browser
-        .send(browser.post(&format!("/auth/v1/{path}")).json(&body))
-        .await
-}
-
-#[tokio::test]
-async fn sign_up_answers_a_pending_user_alike_for_a_free_and_a_taken_address() {
-    let app = TestApp::spawn().await;
-    let browser = Browser::open(&app);
-    let owner = verified_user(&app, &browser, "signup-owner").await;
-
-    let free_email = new_email("signup-free");
-    let free = post_json(
-        &browser,
-        "signup",
-        json!({ "email": free_email, "password": new_password(), "data": {}, "gotrue_meta_security": {} }),
-    )
-    .await;
-    let taken = post_json(
-        &browser,
-        "signup",
-        json!({ "email": owner.email, "password": new_password() }),
-    )
-    .await;
-    assert_eq!(
-        (free.status, taken.status),
-        (200, 200),
-        "{free:?}\n{taken:?}"
-    );
-    let (free, taken): (Value, Value) = (free.json(), taken.json());
-    // Same shape, no session; the taken address's id is made up, not the owner's.
-    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
-    assert_eq!(keys(&free), keys(&taken));
-    assert!(free.get("access_token").is_none());
-    assert_eq!(free["email"], free_email.as_str());
-    assert_eq!(free["email_confirmed_at"], Value::Null);
-    assert_eq!(free["identities"].as_array().unwrap().len(), 1);
-    assert_eq!(taken["identities"].as_array().unwrap().len(), 1);
-    assert_ne!(taken["id"], owner.id.to_string());
-    // The free address got its confirmation email; the owner a notice, not a second account.
-    assert_eq!(mail::kinds(&app.pool, &free_email).await, ["verify_email"]);
-    assert!(
-        mail::kinds(&app.pool, &owner.email)
-            .await
-            .contains(&"signup_attempt".to_string())
-    );
-
-    let weak = post_json(
-        &browser,
-        "signup",
-        json!({ "email": new_email("weak"), "password": "short" }),
-    )
-    .await;
-    assert_eq!(code(&weak, 400), "weak_password");
-    assert_eq!(
-        serde_json::from_str::<Value>(&weak.body).unwrap()["weak_password"]["reasons"],
-        json!(["length"])
-    );
-    let guessable = post_json(
-        &browser,
-        "signup",
-        json!({ "email": new_email("weak"), "password": "password123" }),
-    )
-    .await;
-    assert_eq!(
-        serde_json::from_str::<Value>(&guessable.body).unwrap()["weak_password"]["reasons"],
-        json!(["characters"])
-    );
-    let bad_email = post_json(
-        &browser,
-        "signup",
-        json!({ "email": "not-an-address", "password": new_password() }),
-    )
-    .await;
-    assert_eq!(code(&bad_email, 400), "validation_failed");
-    let not_json = browser
-        .send(browser.post("/auth/v1/signup").body("email=a"))
-        .await;
-    assert_eq!(code(&not_json, 400), "bad_json");
-}
-
-#[tokio::test]
-async fn recover_and_resend_answer_alike_and_mail_only_real_accounts() {
-    let app = TestApp::spawn().await;
-    let browser = Browser::open(&app);
-    let user = verified_user(&app, &browser, "recover").await;
-    let nobody = new_email("recover-nobody");
-
-    for email in [&user.email, &nobody] {
-        let answer = post_json(&browser, "recover", json!({ "email": email })).await;
-        assert_eq!(
-            (answer.status, answer.body.as_str()),
-            (200, "{}"),
-            "{answer:?}"
-        );
-    }
-    assert!(
-        mail::kinds(&app.pool, &user.email)
-            .await
-            .contains(&"reset_password".to_string())
-    );
-    assert!(mail::kinds(&app.pool, &nobody).await.is_empty());
-
-    let (pending, password) = (new_email("resend"), new_password());
-    browser.sign_up(&pending, &password).await;
-    let resent = post_json(
-        &browser,
-        "resend",
-        json!({ "type": "signup", "email": pending }),
-    )
-    .await;
-    assert_eq!((resent.status, resent.body.as_str()), (200, "{}"));
-    assert_eq!(
-        mail::kinds(&app.pool, &pending).await,
-        ["verify_email", "verify_email"]
-    );
-    let other_kind = post_json(
-        &browser,
-        "resend",
-        json!({ "type": "sms", "email": pending }),
-    )
-    .await;
-    assert_eq!(code(&other_kind, 400), "validation_failed");
-
-    let settings: Value = browser.get("/auth/v1/settings").await.json();
-    assert_eq!(settings["external"]["email"], true);
-    assert_eq!(settings["disable_signup"], false);
-}
-
-/// The `kid` of a JWT's header.
-fn kid_of(token: &str) -> String {
-    let header = token.split('.').next().unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(header)
-        .unwrap();
-    let header: Value = serde_json::from_slice(&bytes).unwrap();
-    assert_eq!(header["alg"], "ES256");
-    header["kid"].as_str().unwrap().to_owned()
-}
-
-#[tokio::test]
-async fn access_tokens_are_es256_published_in_the_jwks_and_survive_a_key_rotation() {
-    let app = TestApp::spawn().await;
-    let browser = Browser::open(&app);
-    let user = verified_user(&app, &browser, "jwks").await;
-    let jwks_of = || async {
-        let answer = browser.get("/auth/v1/.well-known/jwks.json").await;
-        assert_eq!(answer.header("cache-control"), Some("public, max-age=600"));
-        answer.json::<Value>()["keys"].as_array().unwrap().clone()
-    };
-    let kids = |keys: &[Value]| -> Vec<String> {
-        keys.iter()
-            .map(|k| k["kid"].as_str().unwrap().to_owned())
-            .collect()
-    };
-
-    let before = jwks_of().await;
-    assert_eq!(
-        before.len(),
-        2,
-        "the signing key and the next one: {before:?}"
-    );
-    for key in &before {
-        assert_eq!(
-            (key["kty"].as_str(), key["alg"].as_str()),
-            (Some("EC"), Some("ES256"))
-        );
-        assert!(key.get("d").is_none(), "never a private part");
-    }
-    let granted: Value = grant(&browser, &user.email, &user.password).await.json();
-    let old = granted["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(kid_of(&old), kids(&before)[0]);
-
-    // An operator rotates (as `palisade keys rotate` does); the instance reloads.
-    let mut tx = app::ssr::db::begin_service(&app.pool, app::ssr::db::ServiceRole::Auth)
-        .await
-        .unwrap();
-    let signing = app::ssr::db::signing_keys::rotate(&mut tx, chrono::Utc::now())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    assert_eq!(signing, 2);
-    app::ssr::auth::signing_keys::load(&app.pool, &app.jwt)
-        .await
-        .unwrap();
-
-    let after = jwks_of().await;
-    assert_eq!(
-        after.len(),
-        3,
-        "previous, current and a new next: {after:?}"
-    );
-    let granted: Value = grant(&browser, &user.email, &user.password).await.json();
-    let new = granted["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(
-        kid_of(&new),
-        kids(&before)[1],
-        "the key published before now signs"
-    );
-    for token in [&old, &new] {
-        let me = browser
-            .send(
-                browser
-                    .request(Method::GET, "/auth/v1/user")
-                    .bearer_auth(token),
-            )
-            .await;
-        assert_eq!(me.status, 200, "{me:?}");
-    }
-
-    // Once the old generation is retired (a rotation after its tokens' lifetime; here the
-    // cut-off is now), its tokens are refused.
-    let mut tx = app::ssr::db::begin_service(&app.pool, app::ssr::db::ServiceRole::Auth)
-        .await
-        .unwrap();
-    app::ssr::db::signing_keys::rotate(&mut tx, chrono::Utc::now())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    app::ssr::auth::signing_keys::load(&app.pool, &app.jwt)
-        .await
-        .unwrap();
-    assert!(!kids(&jwks_of().await).contains(&kids(&before)[0]));
-    let refused = browser
-        .send(
-            browser
-                .request(Method::GET, "/auth/v1/user")
-                .bearer_auth(&old),
-        )
-        .await;
-    assert_eq!(code(&refused, 401), "bad_jwt");
 }
