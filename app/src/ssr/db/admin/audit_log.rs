@@ -89,15 +89,7 @@ pub async fn audit_entries(
     if let Some(until) = filter.until {
         q.push(" and l.at < ").push_bind(until);
     }
-    if let Some((at, id)) = after {
-        q.push(" and (l.at, l.id) < (")
-            .push_bind(at)
-            .push(", ")
-            .push_bind(id)
-            .push(")");
-    }
-    q.push(" order by l.at desc, l.id desc limit ")
-        .push_bind(limit);
+    super::newest_first(&mut q, ("l.at", "l.id"), after, limit);
     let rows: Vec<AuditRow> = q.build_query_as().fetch_all(&mut **tx).await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }

@@ -13,7 +13,31 @@ pub use audit_log::*;
 pub use outbox::*;
 pub use users::*;
 
+use chrono::{DateTime, Utc};
+use sqlx::{Postgres, QueryBuilder};
+
 use super::{DbError, Tx};
+
+/// Ends a list query with keyset pagination, newest first: only rows before the cursor
+/// `(time, id)` of the last row shown, ordered by `time_col desc, id_col desc`, then the limit.
+fn newest_first<Id>(
+    q: &mut QueryBuilder<Postgres>,
+    (time_col, id_col): (&str, &str),
+    after: Option<(DateTime<Utc>, Id)>,
+    limit: i64,
+) where
+    Id: for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres>,
+{
+    if let Some((at, id)) = after {
+        q.push(format!(" and ({time_col}, {id_col}) < ("))
+            .push_bind(at)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+    q.push(format!(" order by {time_col} desc, {id_col} desc limit "))
+        .push_bind(limit);
+}
 
 /// The role this transaction really runs as (`anon`, `authenticated` or `admin`), as the
 /// database decided it from the profile in `begin_as`.

@@ -104,15 +104,7 @@ pub async fn list_users(
                 .push(")");
         }
     }
-    if let Some((at, id)) = after {
-        q.push(" and (u.created_at, u.id) < (")
-            .push_bind(at)
-            .push(", ")
-            .push_bind(id)
-            .push(")");
-    }
-    q.push(" order by u.created_at desc, u.id desc limit ")
-        .push_bind(limit);
+    super::newest_first(&mut q, ("u.created_at", "u.id"), after, limit);
     let rows: Vec<UserRow> = q.build_query_as().fetch_all(&mut **tx).await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
