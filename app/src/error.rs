@@ -161,7 +161,7 @@ impl FromServerFnError for AppError {
         #[cfg(feature = "ssr")]
         {
             let error = Self::from_request_error(&value);
-            crate::ssr::context::answer_status(&error);
+            error.answer_status();
             error
         }
         #[cfg(not(feature = "ssr"))]
@@ -181,6 +181,33 @@ impl AppError {
             field: None,
             message: "The form was incomplete or malformed. Please check it and try again.".into(),
             code: None,
+        }
+    }
+
+    /// Gives the response to the current server function call the HTTP status of this error
+    /// (server functions answer 500 for any error otherwise), with `Retry-After` where it
+    /// applies.
+    #[cfg(feature = "ssr")]
+    pub(crate) fn answer_status(&self) {
+        // A plain form post (before the wasm loads) is answered with a redirect back to the form,
+        // carrying the error in the URL; a status here would replace that redirect.
+        let form_post = leptos::prelude::use_context::<http::request::Parts>().is_some_and(|p| {
+            p.headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+        });
+        if form_post {
+            return;
+        }
+        let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() else {
+            return;
+        };
+        let status = http::StatusCode::from_u16(self.status_code())
+            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        response.set_status(status);
+        if let Some(secs) = self.retry_after_secs() {
+            response.insert_header(http::header::RETRY_AFTER, secs.into());
         }
     }
 

@@ -92,7 +92,7 @@ impl Application {
             )),
         };
         // Tokens are signed with the generation the database names (see `signing_keys`).
-        app::ssr::auth::signing_keys::load(&state.db, &state.jwt)
+        app::ssr::auth::key_store::load(&state.db, &state.jwt)
             .await
             .map_err(|e| anyhow::anyhow!("could not load the token signing keys: {e}"))?;
         let metrics = match settings.metrics_listen {
@@ -196,13 +196,13 @@ impl Drop for AbortOnDrop {
 /// Applies pending migrations as the owner (also used by `palisade seed-dev`).
 /// Picks up key rotations made by any instance (or `palisade keys rotate`).
 async fn reload_signing_keys(state: AppState) {
-    use app::ssr::auth::signing_keys;
-    let mut every = tokio::time::interval(signing_keys::RELOAD_EVERY);
+    use app::ssr::auth::key_store;
+    let mut every = tokio::time::interval(key_store::RELOAD_EVERY);
     every.tick().await;
     loop {
         every.tick().await;
         // Failures were logged where they happened; the keys in hand keep working.
-        let _ = signing_keys::load(&state.db, &state.jwt).await;
+        let _ = key_store::load(&state.db, &state.jwt).await;
     }
 }
 

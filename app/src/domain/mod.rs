@@ -1,7 +1,9 @@
 //! Parse-don't-validate types shared by the browser and the server: a form checks its input
 //! with the same code the server trusts.
+pub mod actor;
 pub mod admin;
 pub mod audit;
+pub mod device;
 pub mod email;
 pub mod password;
 pub mod post;

@@ -147,32 +147,7 @@ where
         Err(e) => Err(e),
     };
     if let Err(e) = &result {
-        answer_status(e);
+        e.answer_status();
     }
     result
-}
-
-/// Gives the response to the current server function call the HTTP status of `error` (server
-/// functions answer 500 for any error otherwise), with `Retry-After` where it applies.
-pub(crate) fn answer_status(error: &AppError) {
-    // A plain form post (before the wasm loads) is answered with a redirect back to the form,
-    // carrying the error in the URL; a status here would replace that redirect.
-    let form_post = use_context::<http::request::Parts>().is_some_and(|p| {
-        p.headers
-            .get(http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"))
-    });
-    if form_post {
-        return;
-    }
-    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
-        return;
-    };
-    let status = http::StatusCode::from_u16(error.status_code())
-        .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-    response.set_status(status);
-    if let Some(secs) = error.retry_after_secs() {
-        response.insert_header(http::header::RETRY_AFTER, secs.into());
-    }
 }

@@ -120,7 +120,7 @@ pub async fn dispatch() -> Option<i32> {
 /// `app::ssr::auth::signing_keys`); running instances follow within a minute.
 async fn rotate_keys(settings: &Settings) -> i32 {
     use app::ssr::{
-        auth::signing_keys::{RELOAD_EVERY, previous_lifetime},
+        auth::key_store::{RELOAD_EVERY, previous_lifetime},
         db::{self, ServiceRole, signing_keys},
     };
     let rotated = async {

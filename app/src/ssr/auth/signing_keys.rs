@@ -92,39 +92,6 @@ impl KeySet {
     }
 }
 
-/// How often every instance reloads the published generations, so a rotation made anywhere
-/// reaches it (a new key is published a whole rotation before it signs).
-pub const RELOAD_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// How long a demoted generation stays published: the longest an access token it signed can
-/// live, plus the verification leeway and a reload's delay.
-pub fn previous_lifetime(access_ttl: std::time::Duration) -> chrono::Duration {
-    chrono::Duration::from_std(access_ttl + RELOAD_EVERY).unwrap_or(chrono::Duration::hours(1))
-        + chrono::Duration::seconds(5)
-}
-
-/// Reads the published generations and installs them in `jwt`.
-pub async fn load(
-    pool: &sqlx::PgPool,
-    jwt: &super::jwt::JwtKeys,
-) -> Result<(), crate::error::AppError> {
-    use crate::ssr::db::{self, ServiceRole, signing_keys};
-    let mut tx = db::begin_service(pool, ServiceRole::Auth).await?;
-    let since = chrono::Utc::now() - previous_lifetime(jwt.access_ttl);
-    let rows = signing_keys::published(&mut tx, since).await?;
-    db::commit(tx).await?;
-    let generations: Vec<(i32, KeyState)> = rows
-        .iter()
-        .filter_map(|(generation, state)| Some((*generation, KeyState::parse(state)?)))
-        .collect();
-    if jwt.install(&generations) {
-        Ok(())
-    } else {
-        tracing::error!(?rows, "auth.signing_keys has no single current generation");
-        Err(crate::error::AppError::Internal)
-    }
-}
-
 /// Generation `generation`'s key pair, derived from the secret.
 pub fn derive(secret: &str, generation: i32) -> SigningKey {
     let root: [u8; 32] = Sha256::new()

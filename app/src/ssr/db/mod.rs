@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use sqlx::{PgPool, Postgres, Transaction};
 
-use super::auth::Actor;
+use crate::domain::actor::Actor;
 use crate::error::AppError;
 
 pub type Tx = Transaction<'static, Postgres>;

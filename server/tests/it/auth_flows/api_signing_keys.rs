@@ -60,7 +60,7 @@ async fn access_tokens_are_es256_published_in_the_jwks_and_survive_a_key_rotatio
         .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(signing, 2);
-    app::ssr::auth::signing_keys::load(&app.pool, &app.jwt)
+    app::ssr::auth::key_store::load(&app.pool, &app.jwt)
         .await
         .unwrap();
 
@@ -97,7 +97,7 @@ async fn access_tokens_are_es256_published_in_the_jwks_and_survive_a_key_rotatio
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    app::ssr::auth::signing_keys::load(&app.pool, &app.jwt)
+    app::ssr::auth::key_store::load(&app.pool, &app.jwt)
         .await
         .unwrap();
     assert!(!kids(&jwks_of().await).contains(&kids(&before)[0]));

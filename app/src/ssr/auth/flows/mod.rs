@@ -18,7 +18,13 @@ use crate::{
     error::{AppError, ErrorCode},
     ssr::{
         RequestContext,
-        db::{self, DbError, Tx, tokens as stored, tokens::Purpose},
+        db::{
+            self, DbError, Tx,
+            outbox::{self, payload},
+            tokens as stored,
+            tokens::Purpose,
+        },
+        settings::AuthSettings,
     },
 };
 
@@ -98,4 +104,30 @@ pub fn dead_link() -> AppError {
         "token",
         "This link has expired or has already been used. Ask for a new one.",
     )
+}
+
+/// Mints a new verification token for the user (spending any earlier one) and queues the
+/// email carrying its link and code, in the caller's `auth_service` transaction: for
+/// `signup::queue_verification` and the outbox worker's resend.
+pub(crate) async fn queue_verification_with(
+    settings: &AuthSettings,
+    tx: &mut Tx,
+    user_id: Uuid,
+    email: &str,
+) -> Result<(), DbError> {
+    let ttl = settings.verify_email_ttl;
+    let minted = issue_token(tx, user_id, Purpose::VerifyEmail, None, ttl).await?;
+    outbox::enqueue(
+        tx,
+        &outbox::OutboxEmail::new(
+            email.to_string(),
+            format!("verify:{}", tokens::hex(&minted.token_hash)),
+            &payload::VerifyEmail {
+                link: format!("{}/verify?token={}", settings.public_url, minted.token),
+                code: Some(minted.code),
+                expires_in_hours: (ttl.as_secs() / 3600) as u32,
+            },
+        ),
+    )
+    .await
 }

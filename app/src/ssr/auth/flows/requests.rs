@@ -86,7 +86,7 @@ async fn resolve(
             AuditAction::ResetRequested
         }
         RequestKind::ResendVerification if user.email_confirmed_at.is_none() => {
-            super::signup::queue_verification_with(settings, tx, user.id, &user.email).await?;
+            super::queue_verification_with(settings, tx, user.id, &user.email).await?;
             AuditAction::VerificationResent
         }
         RequestKind::ResendVerification => return Ok(()),

@@ -2,7 +2,7 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{dead_link, issue_token};
+use super::dead_link;
 use crate::{
     domain::{EmailAddress, audit::AuditAction},
     error::AppError,
@@ -17,7 +17,6 @@ use crate::{
             tokens::Purpose,
             users,
         },
-        settings::AuthSettings,
     },
 };
 
@@ -172,29 +171,5 @@ pub(crate) async fn queue_verification(
     user_id: Uuid,
     email: &str,
 ) -> Result<(), DbError> {
-    queue_verification_with(ctx.settings(), tx, user_id, email).await
-}
-
-/// [`queue_verification`] outside a request (the outbox worker's resend).
-pub(crate) async fn queue_verification_with(
-    settings: &AuthSettings,
-    tx: &mut Tx,
-    user_id: Uuid,
-    email: &str,
-) -> Result<(), DbError> {
-    let ttl = settings.verify_email_ttl;
-    let minted = issue_token(tx, user_id, Purpose::VerifyEmail, None, ttl).await?;
-    outbox::enqueue(
-        tx,
-        &outbox::OutboxEmail::new(
-            email.to_string(),
-            format!("verify:{}", tokens::hex(&minted.token_hash)),
-            &payload::VerifyEmail {
-                link: format!("{}/verify?token={}", settings.public_url, minted.token),
-                code: Some(minted.code),
-                expires_in_hours: (ttl.as_secs() / 3600) as u32,
-            },
-        ),
-    )
-    .await
+    super::queue_verification_with(ctx.settings(), tx, user_id, email).await
 }

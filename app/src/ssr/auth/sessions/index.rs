@@ -8,8 +8,11 @@ use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
-use super::record::SignedIn;
-use crate::{domain::session::SessionInfo, error::AppError, ssr::auth::caller::describe_device};
+use super::signed_in::SignedIn;
+use crate::{
+    domain::{device::describe_device, session::SessionInfo},
+    error::AppError,
+};
 
 /// Sessions one user may have at once; the least recently used goes when a sign-in would
 /// make one more. Far above what one person uses across their devices.

@@ -2,6 +2,7 @@
 //! beside it (`index`). The keys, lifetimes and the cap are described in docs/sessions.md.
 mod index;
 mod record;
+mod signed_in;
 
 pub use index::{MAX_SESSIONS_PER_USER, handle_of, list, revoke, revoke_all};
 pub use record::{

@@ -3,11 +3,13 @@ use std::time::Duration;
 
 use chrono::Utc;
 use fred::clients::Pool;
-use serde::{Deserialize, Serialize};
 use tower_sessions::{Expiry, Session, session, session_store};
 use uuid::Uuid;
 
-use super::index;
+use super::{
+    index,
+    signed_in::{SignedIn, secs},
+};
 use crate::{
     error::AppError,
     ssr::{auth::caller::Caller, settings::AuthSettings},
@@ -19,50 +21,12 @@ pub const DATA_KEY: &str = "auth";
 /// `last_seen` (and the record's TTL, and the index entry) is refreshed when older than this.
 pub const TOUCH_EVERY: Duration = Duration::from_secs(3600);
 
-/// What a signed-in session holds. Times are Unix seconds. The lifetimes are copied in at
-/// sign-in so the expiry can be recomputed wherever the session is saved.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct SignedIn {
-    pub(super) user_id: Uuid,
-    pub(super) signed_in_at: i64,
-    pub(super) last_seen: i64,
-    pub(super) absolute_at: i64,
-    pub(super) idle_secs: i64,
-    pub(super) ip: Option<String>,
-    pub(super) ua: Option<String>,
-}
-
-impl SignedIn {
-    /// When the session lapses unless it is used again (Unix seconds).
-    fn expires_at(&self) -> i64 {
-        self.absolute_at
-            .min(self.last_seen.saturating_add(self.idle_secs))
-    }
-
-    /// Over by its own terms, or by the current settings if they were shortened since.
-    fn is_over(&self, now: i64, settings: &AuthSettings) -> bool {
-        let by_settings = (self.signed_in_at + secs(settings.session_absolute))
-            .min(self.last_seen + secs(settings.session_idle));
-        now >= self.expires_at().min(by_settings)
-    }
-
-    fn expiry(&self) -> Expiry {
-        let at = time::OffsetDateTime::from_unix_timestamp(self.expires_at())
-            .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
-        Expiry::AtDateTime(at)
-    }
-}
-
 /// The signed-in user of a request's session, as the server's session layer resolved it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Resolved {
     pub user_id: Uuid,
     /// The raw session id (the cookie value).
     pub session_id: String,
-}
-
-fn secs(d: Duration) -> i64 {
-    i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4)
 }
 
 fn store_error(e: session::Error) -> AppError {

@@ -43,7 +43,7 @@ impl From<AuditRow> for AuditEntry {
             target_id: r.target_id,
             target_name: r.target_name,
             ip: r.ip,
-            device: crate::ssr::auth::caller::describe_device(r.user_agent.as_deref()),
+            device: crate::domain::device::describe_device(r.user_agent.as_deref()),
             user_agent: r.user_agent,
             details: r.details,
         }

@@ -195,3 +195,20 @@ pub async fn unban(tx: &mut Tx, id: Uuid) -> Result<bool, DbError> {
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn searches_take_ids_or_text_and_escape_wildcards() {
+        let id = Uuid::new_v4();
+        assert_eq!(UserSearch::parse("  "), UserSearch::All);
+        assert_eq!(UserSearch::parse(&id.to_string()), UserSearch::Id(id));
+        assert_eq!(
+            UserSearch::parse(" Ada@X "),
+            UserSearch::Text("ada@x".into())
+        );
+        assert_eq!(contains_pattern("a_b%c\\"), "%a\\_b\\%c\\\\%");
+    }
+}
