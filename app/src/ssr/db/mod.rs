@@ -74,7 +74,9 @@ async fn open(pool: &PgPool, kind: &'static str) -> Result<Tx, DbError> {
     let tx = pool.begin().await;
     metrics::histogram!("db_begin_duration_seconds", "kind" => kind)
         .record(started.elapsed().as_secs_f64());
-    Ok(tx?)
+    // No connection to be had, however it failed (refused, cut during the handshake, timed
+    // out): Postgres is unavailable to this request, never a 500.
+    tx.map_err(DbError::Unavailable)
 }
 
 /// The narrow roles of the server's own subsystems, which act for no particular user.
