@@ -62,10 +62,13 @@ impl Application {
         if settings.database.migrate_on_start {
             migrate(&settings).await?;
         }
-        let db = PgPoolOptions::new()
-            .max_connections(settings.database.max_connections)
-            .acquire_timeout(settings.database.acquire_timeout)
-            .connect_lazy_with(connect_options(settings.database.url.expose_secret())?);
+        let db = app::ssr::db::Db::new(
+            PgPoolOptions::new()
+                .max_connections(settings.database.max_connections)
+                .acquire_timeout(settings.database.acquire_timeout)
+                .connect_lazy_with(connect_options(settings.database.url.expose_secret())?),
+            settings.database.circuit_probe_interval,
+        );
         let redis = connect_redis(&settings).await?;
 
         let addr = settings.listen.unwrap_or(leptos_options.site_addr);

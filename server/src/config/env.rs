@@ -172,6 +172,7 @@ impl Settings {
                 owner_url: get("DATABASE_OWNER_URL").map(Into::into),
                 max_connections: number(get, "PALISADE_DB_MAX_CONNECTIONS", 20)?,
                 acquire_timeout: millis(get, "PALISADE_DB_ACQUIRE_TIMEOUT_MS", 3_000)?,
+                circuit_probe_interval: millis(get, "PALISADE_DB_CIRCUIT_PROBE_MS", 1_000)?,
                 migrate_on_start: var("PALISADE_MIGRATE_ON_START", "true") == "true",
             },
             redis: RedisSettings {

@@ -61,6 +61,9 @@ pub struct DatabaseSettings {
     pub owner_url: Option<SecretString>,
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// After a connection could not be had, requests answer 503 at once for this long, then
+    /// one probe asks Postgres again (and again after each further interval).
+    pub circuit_probe_interval: Duration,
     pub migrate_on_start: bool,
 }
 

@@ -5,6 +5,7 @@ mod support;
 mod admin;
 mod auth_flows;
 mod client_address;
+mod db_circuit;
 mod http_stack;
 mod malformed;
 mod metrics;
