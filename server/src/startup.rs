@@ -37,7 +37,9 @@ use tower_http::{
 
 use crate::{
     config::Settings,
-    middleware::{body_limit, cache_policy, request_span, same_origin, security_headers, sessions},
+    middleware::{
+        body_limit, cache_policy, load_shed, request_span, same_origin, security_headers, sessions,
+    },
     routes::health,
     state::ServerState,
 };
@@ -314,7 +316,12 @@ fn router(state: AppState, settings: &Settings) -> Router {
         &state,
         &settings.http.trusted_proxies,
     )
-    .layer(middleware::from_fn(cache_policy::cache_policy));
+    .layer(middleware::from_fn(cache_policy::cache_policy))
+    // Outermost of these routes: a shed request costs no session lookup.
+    .layer(middleware::from_fn_with_state(
+        load_shed::InFlight::new(settings.http.max_in_flight),
+        load_shed::shed,
+    ));
 
     let request_id = HeaderName::from_static("x-request-id");
     plain

@@ -78,6 +78,8 @@ pub struct RedisSettings {
 #[derive(Clone, Debug)]
 pub struct HttpSettings {
     pub request_timeout: Duration,
+    /// Pages, server functions and `/auth/v1` requests served at once; past it, 503 at once.
+    pub max_in_flight: usize,
     pub body_limit_bytes: usize,
     /// How long in-flight requests get to finish after SIGTERM.
     pub shutdown_grace: Duration,

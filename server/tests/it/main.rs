@@ -7,6 +7,7 @@ mod auth_flows;
 mod client_address;
 mod db_circuit;
 mod http_stack;
+mod load_shedding;
 mod malformed;
 mod metrics;
 mod outbox;
