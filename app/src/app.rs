@@ -13,6 +13,7 @@ use crate::pages::{
         AdminLayout,
         audit::AdminAuditPage,
         outbox::AdminOutboxPage,
+        system::AdminSystemPage,
         users::{AdminUserPage, AdminUsersPage},
     },
     auth::{
@@ -129,6 +130,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("posts") view=PostModerationPage ssr=SsrMode::Async />
                         <Route path=StaticSegment("audit") view=AdminAuditPage ssr=SsrMode::Async />
                         <Route path=StaticSegment("outbox") view=AdminOutboxPage ssr=SsrMode::Async />
+                        <Route path=StaticSegment("system") view=AdminSystemPage ssr=SsrMode::Async />
                     </ParentRoute>
                 </Routes>
             </Layout>

@@ -1,34 +1,8 @@
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
 import { expect, test, type Page } from "@playwright/test";
-import { signUpConfirmed, submitSignIn, uniqueEmail } from "./support/accounts";
+import { demoAdmin, signUpConfirmed, submitSignIn, uniqueEmail } from "./support/accounts";
 import { hydrated } from "./support/page";
 
 const PASSWORD = "ember quarry violet 58 osprey";
-
-/** The server binary cargo-leptos built (and runs for these tests). */
-function palisadeBin(): string {
-  const candidates = [
-    process.env.PALISADE_BIN,
-    resolve(process.cwd(), "../target/debug/palisade"),
-    resolve(process.cwd(), "target/debug/palisade"),
-  ].filter((p): p is string => !!p);
-  const found = candidates.find((p) => existsSync(p));
-  expect(found, `the palisade binary in one of ${candidates.join(", ")}`).toBeDefined();
-  return found!;
-}
-
-/**
- * The demo admin of `palisade seed-dev`, run against the server's own database (the
- * environment is the server's). Idempotent; its output prints the password.
- */
-function demoAdmin(): { email: string; password: string } {
-  const out = execFileSync(palisadeBin(), ["seed-dev"], { encoding: "utf8", env: process.env });
-  const match = out.match(/(admin@palisade\.local)\s+password: (\S+)/);
-  expect(match, `the seed's output names the admin: ${out}`).not.toBeNull();
-  return { email: match![1], password: match![2] };
-}
 
 test("an admin bans a user signed in elsewhere: signed out at once, refused at sign-in, all in the audit log", async ({
   browser,

@@ -45,6 +45,8 @@ async fn render(State(state): State<AppState>) -> impl IntoResponse {
     let pool = &state.db;
     metrics::gauge!("db_pool_connections").set(f64::from(pool.size()));
     metrics::gauge!("db_pool_idle_connections").set(pool.num_idle() as f64);
+    let open = pool.breaker().is_open();
+    metrics::gauge!("db_circuit_open").set(if open { 1.0 } else { 0.0 });
     let handle = handle();
     handle.run_upkeep();
     (

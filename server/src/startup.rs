@@ -37,7 +37,9 @@ use tower_http::{
 
 use crate::{
     config::Settings,
-    middleware::{body_limit, cache_policy, request_span, same_origin, security_headers, sessions},
+    middleware::{
+        body_limit, cache_policy, load_shed, request_span, same_origin, security_headers, sessions,
+    },
     routes::health,
     state::ServerState,
 };
@@ -62,10 +64,13 @@ impl Application {
         if settings.database.migrate_on_start {
             migrate(&settings).await?;
         }
-        let db = PgPoolOptions::new()
-            .max_connections(settings.database.max_connections)
-            .acquire_timeout(settings.database.acquire_timeout)
-            .connect_lazy_with(connect_options(settings.database.url.expose_secret())?);
+        let db = app::ssr::db::Db::new(
+            PgPoolOptions::new()
+                .max_connections(settings.database.max_connections)
+                .acquire_timeout(settings.database.acquire_timeout)
+                .connect_lazy_with(connect_options(settings.database.url.expose_secret())?),
+            settings.database.circuit_probe_interval,
+        );
         let redis = connect_redis(&settings).await?;
 
         let addr = settings.listen.unwrap_or(leptos_options.site_addr);
@@ -328,7 +333,12 @@ fn router(state: AppState, settings: &Settings) -> Router {
         &state,
         &settings.http.trusted_proxies,
     )
-    .layer(middleware::from_fn(cache_policy::cache_policy));
+    .layer(middleware::from_fn(cache_policy::cache_policy))
+    // Outermost of these routes: a shed request costs no session lookup.
+    .layer(middleware::from_fn_with_state(
+        load_shed::InFlight::new(settings.http.max_in_flight),
+        load_shed::shed,
+    ));
 
     let request_id = HeaderName::from_static("x-request-id");
     plain

@@ -1,8 +1,8 @@
-//! The home page: what Palisade is, and a live check of the stack under it.
+//! The home page: what Palisade is, and the latest posts (served from the cache when it has
+//! them, so the page stays up while Postgres is away).
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{counter::Counter, stack_status::StackStatus};
 use crate::pages::posts::list::LatestPosts;
 
 #[component]
@@ -17,9 +17,5 @@ pub fn HomePage() -> impl IntoView {
             </p>
         </section>
         <LatestPosts />
-        <div class="grid">
-            <StackStatus />
-            <Counter />
-        </div>
     }
 }

@@ -3,13 +3,12 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
-use sqlx::PgPool;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Logs in as `authenticator`; every request query goes through `db::begin_as`.
-    pub db: PgPool,
+    pub db: super::db::Db,
     pub redis: fred::clients::Pool,
     pub auth: Arc<super::settings::AuthSettings>,
     pub passwords: super::auth::password::Hasher,

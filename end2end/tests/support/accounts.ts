@@ -1,4 +1,7 @@
 // Accounts made and signed in through the real forms, the way a person does.
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { expect, type Page } from "@playwright/test";
 
 import { latestMail, linkTo } from "./mail";
@@ -37,4 +40,27 @@ export async function signUpConfirmed(
   await page.goto(linkTo(mail, "/verify"));
   await page.getByTestId("confirm").click();
   await expect(page).toHaveURL(/\/signin\?verified=1/);
+}
+
+/** The server binary cargo-leptos built (and runs for these tests). */
+function palisadeBin(): string {
+  const candidates = [
+    process.env.PALISADE_BIN,
+    resolve(process.cwd(), "../target/debug/palisade"),
+    resolve(process.cwd(), "target/debug/palisade"),
+  ].filter((p): p is string => !!p);
+  const found = candidates.find((p) => existsSync(p));
+  expect(found, `the palisade binary in one of ${candidates.join(", ")}`).toBeDefined();
+  return found!;
+}
+
+/**
+ * The demo admin of `palisade seed-dev`, run against the server's own database (the
+ * environment is the server's). Idempotent; its output prints the password.
+ */
+export function demoAdmin(): { email: string; password: string } {
+  const out = execFileSync(palisadeBin(), ["seed-dev"], { encoding: "utf8", env: process.env });
+  const match = out.match(/(admin@palisade\.local)\s+password: (\S+)/);
+  expect(match, `the seed's output names the admin: ${out}`).not.toBeNull();
+  return { email: match![1], password: match![2] };
 }

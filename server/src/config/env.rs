@@ -172,6 +172,7 @@ impl Settings {
                 owner_url: get("DATABASE_OWNER_URL").map(Into::into),
                 max_connections: number(get, "PALISADE_DB_MAX_CONNECTIONS", 20)?,
                 acquire_timeout: millis(get, "PALISADE_DB_ACQUIRE_TIMEOUT_MS", 3_000)?,
+                circuit_probe_interval: millis(get, "PALISADE_DB_CIRCUIT_PROBE_MS", 1_000)?,
                 migrate_on_start: var("PALISADE_MIGRATE_ON_START", "true") == "true",
             },
             redis: RedisSettings {
@@ -187,6 +188,7 @@ impl Settings {
             metrics_listen,
             http: HttpSettings {
                 request_timeout: millis(get, "PALISADE_REQUEST_TIMEOUT_MS", 15_000)?,
+                max_in_flight: max_in_flight(get)?,
                 body_limit_bytes: number(get, "PALISADE_BODY_LIMIT_BYTES", 1024 * 1024)?,
                 shutdown_grace: millis(get, "PALISADE_SHUTDOWN_GRACE_MS", 20_000)?,
                 ready_timeout: millis(get, "PALISADE_READY_TIMEOUT_MS", 1_000)?,
@@ -242,6 +244,18 @@ fn random_secret() -> String {
     use rand::Rng as _;
     let bytes: [u8; 32] = rand::rng().random();
     app::ssr::auth::tokens::hex(&bytes)
+}
+
+/// `PALISADE_MAX_IN_FLIGHT`, by default 256 per CPU: far more than the database pool serves
+/// at once (the rest wait in its queue), few enough that a stalled dependency cannot pile up
+/// requests without bound. Never 0 (that would refuse everything).
+fn max_in_flight(get: &impl Fn(&str) -> Option<String>) -> Result<usize, ConfigError> {
+    const NAME: &str = "PALISADE_MAX_IN_FLIGHT";
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    match number(get, NAME, 256 * cpus)? {
+        0 => Err(invalid(NAME, "must be at least 1")),
+        limit => Ok(limit),
+    }
 }
 
 fn invalid(name: &'static str, reason: impl ToString) -> ConfigError {

@@ -61,6 +61,9 @@ pub struct DatabaseSettings {
     pub owner_url: Option<SecretString>,
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// After a connection could not be had, requests answer 503 at once for this long, then
+    /// one probe asks Postgres again (and again after each further interval).
+    pub circuit_probe_interval: Duration,
     pub migrate_on_start: bool,
 }
 
@@ -75,6 +78,8 @@ pub struct RedisSettings {
 #[derive(Clone, Debug)]
 pub struct HttpSettings {
     pub request_timeout: Duration,
+    /// Pages, server functions and `/auth/v1` requests served at once; past it, 503 at once.
+    pub max_in_flight: usize,
     pub body_limit_bytes: usize,
     /// How long in-flight requests get to finish after SIGTERM.
     pub shutdown_grace: Duration,

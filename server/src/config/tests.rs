@@ -72,6 +72,34 @@ fn secrets_never_print() {
 }
 
 #[test]
+fn degradation_settings_have_safe_defaults_and_refuse_a_zero_limit() {
+    let s = dev(&[]).unwrap();
+    assert_eq!(s.database.circuit_probe_interval, Duration::from_secs(1));
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    assert_eq!(s.http.max_in_flight, 256 * cpus);
+
+    let s = dev(&[
+        ("PALISADE_MAX_IN_FLIGHT", "3"),
+        ("PALISADE_DB_CIRCUIT_PROBE_MS", "250"),
+    ])
+    .unwrap();
+    assert_eq!(s.http.max_in_flight, 3);
+    assert_eq!(
+        s.database.circuit_probe_interval,
+        Duration::from_millis(250)
+    );
+
+    let err = dev(&[("PALISADE_MAX_IN_FLIGHT", "0")]).unwrap_err();
+    assert!(matches!(
+        err,
+        ConfigError::Invalid {
+            name: "PALISADE_MAX_IN_FLIGHT",
+            ..
+        }
+    ));
+}
+
+#[test]
 fn mail_and_outbox_settings_have_defaults_and_env_overrides() {
     let s = dev(&[]).unwrap();
     assert_eq!(

@@ -2,6 +2,7 @@
 //! them: it may use `app`, `config`, `state` and `oauth_error`, never `routes` or `startup`.
 pub mod body_limit;
 pub mod cache_policy;
+pub mod load_shed;
 pub mod metrics;
 pub mod request_span;
 pub mod same_origin;

@@ -1,5 +1,5 @@
 //! `/health` says the process is up; `/ready` says it can serve (Postgres and Redis answer in
-//! time). (`/metrics` is on a listener of its own: `crate::metrics`.)
+//! time, and Postgres's circuit is closed). (`/metrics` is on a listener of its own: `crate::metrics`.)
 use axum::{
     Json,
     extract::State,
@@ -17,7 +17,14 @@ pub async fn health() -> impl IntoResponse {
 
 pub async fn ready(State(state): State<ServerState>) -> impl IntoResponse {
     let limit = state.ready_timeout;
-    let db = tokio::time::timeout(limit, app::ssr::db::status::ping(&state.app.db));
+    // While the circuit is open its probe is asking Postgres already; requests get 503.
+    let circuit_open = state.app.db.breaker().is_open();
+    let db = async {
+        if circuit_open {
+            return Ok(Err(app::ssr::db::DbError::CircuitOpen));
+        }
+        tokio::time::timeout(limit, app::ssr::db::status::ping(&state.app.db)).await
+    };
     let redis = tokio::time::timeout(limit, state.app.redis.ping::<String>(None));
     let (db, redis) = tokio::join!(db, redis);
     let db_ok = matches!(db, Ok(Ok(_)));
@@ -25,13 +32,22 @@ pub async fn ready(State(state): State<ServerState>) -> impl IntoResponse {
     let status = if db_ok && redis_ok {
         StatusCode::OK
     } else {
-        tracing::warn!(postgres = db_ok, redis = redis_ok, "not ready");
+        tracing::warn!(
+            postgres = db_ok,
+            redis = redis_ok,
+            circuit_open,
+            "not ready"
+        );
         StatusCode::SERVICE_UNAVAILABLE
     };
     let word = |ok| if ok { "ok" } else { "unavailable" };
     (
         status,
         [(header::CACHE_CONTROL, "no-store")],
-        Json(json!({ "postgres": word(db_ok), "redis": word(redis_ok) })),
+        Json(json!({
+            "postgres": word(db_ok),
+            "postgres_circuit": if circuit_open { "open" } else { "closed" },
+            "redis": word(redis_ok),
+        })),
     )
 }

@@ -4,6 +4,7 @@
 //! non-admins, and the database refuses their queries.
 pub mod audit;
 pub mod outbox;
+pub mod system;
 pub mod users;
 
 use chrono::{DateTime, Utc};
@@ -18,7 +19,7 @@ use crate::{
     api::auth::viewer,
     domain::{admin::AuditEntry, session::Viewer},
     error::AppError,
-    pages::not_found::NotFound,
+    pages::{not_found::NotFound, unavailable::Unavailable},
 };
 
 #[component]
@@ -44,6 +45,7 @@ pub fn AdminLayout() -> impl IntoView {
                                 <A href="/admin/posts">"Posts"</A>
                                 <A href="/admin/audit">"Audit log"</A>
                                 <A href="/admin/outbox">"Outbox"</A>
+                                <A href="/admin/system">"System"</A>
                             </nav>
                         }
                         .into_any()
@@ -127,6 +129,7 @@ pub fn load_error(error: AppError) -> AnyView {
             }
         }
         AppError::NotFound => view! { <NotFound /> }.into_any(),
+        AppError::Unavailable => view! { <Unavailable /> }.into_any(),
         e => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
     }
 }

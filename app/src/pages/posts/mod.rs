@@ -49,6 +49,11 @@ fn StatusBadge(status: PostStatus) -> impl IntoView {
     }
 }
 
+/// A part that could not load. Postgres away (and nothing in the cache) makes it the styled
+/// 503 page: these parts are their pages' primary content.
 fn error_view(e: AppError) -> AnyView {
+    if e == AppError::Unavailable {
+        return view! { <super::unavailable::Unavailable /> }.into_any();
+    }
     view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any()
 }

@@ -7,6 +7,7 @@ pub mod account_requests;
 pub mod admin;
 pub mod audit;
 pub mod bootstrap;
+pub mod breaker;
 pub mod outbox;
 pub mod posts;
 pub mod profiles;
@@ -18,10 +19,11 @@ pub mod users;
 
 use std::time::Instant;
 
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{Postgres, Transaction};
 
 use crate::domain::actor::Actor;
 use crate::error::AppError;
+pub use breaker::{Breaker, Connections, Db};
 
 pub type Tx = Transaction<'static, Postgres>;
 
@@ -35,7 +37,7 @@ const STATEMENT_TIMEOUT: &str = "5s";
 /// token's sign-in (refresh-token family) is still live (`auth.request_role`): a token whose
 /// sign-in ended gets [`DbError::Revoked`], on every instance, with no extra round trip.
 #[tracing::instrument(name = "db.begin_as", skip_all, fields(user_id = ?actor.user_id()))]
-pub async fn begin_as(pool: &PgPool, actor: &Actor) -> Result<Tx, DbError> {
+pub async fn begin_as(pool: &(impl Connections + ?Sized), actor: &Actor) -> Result<Tx, DbError> {
     let mut tx = open(pool, "request").await?;
     sqlx::query!(
         "select set_config('request.jwt.claims', $1, true) as claims, \
@@ -67,15 +69,27 @@ pub async fn commit(tx: Tx) -> Result<(), DbError> {
     Ok(tx.commit().await?)
 }
 
-/// A connection from the pool and its BEGIN. The time it took is `db_begin_duration_seconds`
-/// (by `kind`: `request`, or the service role): it grows when the pool runs dry, the first
-/// sign that Postgres connections, not the app, are the limit.
-async fn open(pool: &PgPool, kind: &'static str) -> Result<Tx, DbError> {
+/// A connection from the pool and its BEGIN, unless the pool's breaker is open (then at once
+/// [`DbError::CircuitOpen`]). The time it took is `db_begin_duration_seconds` (by `kind`:
+/// `request`, or the service role): it grows when the pool runs dry, the first sign that
+/// Postgres connections, not the app, are the limit.
+async fn open(db: &(impl Connections + ?Sized), kind: &'static str) -> Result<Tx, DbError> {
+    let breaker = db.breaker();
+    if breaker.is_some_and(|b| !b.admit()) {
+        return Err(DbError::CircuitOpen);
+    }
     let started = Instant::now();
-    let tx = pool.begin().await;
+    let tx = db.pool().begin().await;
     metrics::histogram!("db_begin_duration_seconds", "kind" => kind)
         .record(started.elapsed().as_secs_f64());
-    Ok(tx?)
+    // No connection to be had, however it failed (refused, cut during the handshake, timed
+    // out): Postgres is unavailable to this request, never a 500.
+    tx.map_err(|e| {
+        if let Some(breaker) = breaker {
+            breaker.trip(db.pool());
+        }
+        DbError::Unavailable(e)
+    })
 }
 
 /// The narrow roles of the server's own subsystems, which act for no particular user.
@@ -99,7 +113,10 @@ impl ServiceRole {
 /// Opens a transaction as one of the service roles, with no user claims. Used by the auth
 /// subsystem and the outbox worker; never for serving a user's data.
 #[tracing::instrument(name = "db.begin_service", skip(pool))]
-pub async fn begin_service(pool: &PgPool, role: ServiceRole) -> Result<Tx, DbError> {
+pub async fn begin_service(
+    pool: &(impl Connections + ?Sized),
+    role: ServiceRole,
+) -> Result<Tx, DbError> {
     let mut tx = open(pool, role.as_str()).await?;
     sqlx::query!(
         "select set_config('role', $1, true) as role, \
@@ -124,6 +141,10 @@ pub enum DbError {
     /// Grants or a Row Level Security policy refused the statement.
     #[error("denied by the database")]
     Denied(#[source] sqlx::Error),
+    /// Postgres failed moments ago and has not answered the breaker's probe since: refused
+    /// without asking the pool.
+    #[error("database circuit open")]
+    CircuitOpen,
     /// The access token's sign-in has ended (sign-out, recovery, ban): the request is refused.
     #[error("access token revoked")]
     Revoked,
@@ -161,6 +182,8 @@ impl From<DbError> for AppError {
                 tracing::warn!(error = %source, "database unavailable");
                 AppError::Unavailable
             }
+            // Logged once when the circuit opened, not once per refused request.
+            DbError::CircuitOpen => AppError::Unavailable,
             DbError::Conflict(constraint) => {
                 AppError::Conflict(format!("That conflicts with existing data ({constraint})."))
             }

@@ -82,6 +82,7 @@ const FUNCTIONS: &[(&str, &[(&str, Kind)])] = &[
     ("/api/account/revoke", &[("which", Text)]),
     ("/api/account/delete", &[("password", Text)]),
     ("/api/check_database", &[]),
+    ("/api/admin/system", &[]),
     ("/api/admin/users", &[("q", Optional), ("after", Optional)]),
     ("/api/admin/user", &[("id", Uuid)]),
     ("/api/admin/set_role", &[("id", Uuid), ("role", Text)]),

@@ -1,4 +1,5 @@
 //! Whole pages as browsers and shared caches see them: what user text can do to the
-//! document, and which responses a cache may keep.
+//! document, which responses a cache may keep, and what a page shows while a service is down.
 mod cache_policy;
+mod degraded;
 mod injection;

@@ -75,6 +75,8 @@ pub struct TestApp {
     pub db: TestDb,
     /// The app's own pool (logs in as `authenticator`), for `begin_as` in tests.
     pub pool: sqlx::PgPool,
+    /// The circuit breaker in front of the app's pool (its counters are the app's own).
+    pub breaker: app::ssr::db::Breaker,
     /// The app's posts cache (its counters are the app's own).
     pub posts_cache: app::ssr::cache::PostCache,
     /// The app's token keys (to reload them after a rotation, as its timer would).
@@ -163,7 +165,8 @@ impl TestApp {
             .expect("the application starts");
         let addr = app.local_addr();
         let metrics_addr = app.metrics_addr().expect("metrics are served");
-        let pool = app.state().db.clone();
+        let pool = app.state().db.pool().clone();
+        let breaker = app.state().db.breaker().clone();
         let posts_cache = app.state().posts_cache.clone();
         let jwt = app.state().jwt.clone();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -181,6 +184,7 @@ impl TestApp {
             metrics_addr,
             db,
             pool,
+            breaker,
             posts_cache,
             jwt,
             client,

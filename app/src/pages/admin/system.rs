@@ -1,17 +1,39 @@
-//! Shows what Postgres says: fetched by a server function while the page renders, and again
-//! through a form that also works before the wasm has loaded (it then reloads the page).
+//! `/admin/system`: how the stack under this instance looks from a request (the database's
+//! version, the role it runs requests as, its clock), fetched by a server function while the
+//! page renders, and again through a form that also works before the wasm has loaded (it then
+//! reloads the page). Admins only: anyone else gets the layout's 403 and nothing here.
 use leptos::prelude::*;
+use leptos_meta::Title;
 
-use crate::api::status::{CheckDatabase, check_database};
+use super::{ForAdmins, load_error};
+use crate::api::status::{CheckSystem, check_system};
 use crate::domain::status::DatabaseStatus;
 use crate::error::AppError;
 
 #[component]
-pub fn StackStatus() -> impl IntoView {
-    let recheck = ServerAction::<CheckDatabase>::new();
+pub fn AdminSystemPage() -> impl IntoView {
+    // Made here, not in the card: `ForAdmins` may build its children more than once on the
+    // server, and each build would fetch again.
+    let recheck = ServerAction::<CheckSystem>::new();
     // Blocking: the answer is part of the HTML, so the page is complete without the wasm.
-    let initial = Resource::new_blocking(|| (), |_| check_database());
+    let initial = Resource::new_blocking(|| (), |_| check_system());
+    view! {
+        <Title text="System · Admin" />
+        <ForAdmins>
+            <header class="page-header">
+                <h1>"System"</h1>
+                <p class="muted">"What this instance sees of the services it depends on."</p>
+            </header>
+            <StackStatus recheck initial />
+        </ForAdmins>
+    }
+}
 
+#[component]
+fn StackStatus(
+    recheck: ServerAction<CheckSystem>,
+    initial: Resource<Result<DatabaseStatus, AppError>>,
+) -> impl IntoView {
     view! {
         <section class="card">
             <h2>"Database"</h2>
@@ -46,6 +68,6 @@ fn status_view(status: Result<DatabaseStatus, AppError>) -> impl IntoView {
             </dl>
         }
         .into_any(),
-        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+        Err(e) => load_error(e),
     }
 }
