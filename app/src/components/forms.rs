@@ -92,17 +92,19 @@ pub fn NewPassword(
     let rating = RwSignal::new(None::<PasswordStrength>);
     // Bumped on every input: a server answer counts only if nothing was typed since its question.
     let latest = StoredValue::new(0_u64);
+    // The timer and the server's answer may outlive the form (a submit navigates away): both
+    // use the `try_` accessors, which do nothing once the component is gone.
     let mut ask_server = debounce(METER_DEBOUNCE, move |(ticket, password, context)| {
-        if latest.get_value() != ticket {
-            return; // shortened below 8 characters, or emptied, since
+        if latest.try_get_value() != Some(ticket) {
+            return; // shortened below 8 characters, emptied, or left, since
         }
         spawn_local(async move {
             let context = (!String::is_empty(&context)).then_some(context);
             let answer = password_strength(password, context).await;
-            if latest.get_value() == ticket {
+            if latest.try_get_value() == Some(ticket) {
                 // On an error (a rate limit, the network) the form still works: the server
                 // gives its reason next to the field when the form arrives.
-                rating.set(answer.ok());
+                rating.try_set(answer.ok());
             }
         });
     });
