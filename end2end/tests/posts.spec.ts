@@ -73,7 +73,8 @@ test("a draft stays private until published, and an edit shows at once", async (
   await expect(anon.getByRole("link", { name: revised })).toBeVisible();
 
   // Refused input is shown next to its field, and nothing is saved.
-  await page.goto("/posts/new");
+  await page.getByTestId("write-link").click();
+  await expect(page).toHaveURL(/\/posts\/new$/);
   await hydrated(page);
   await page.getByLabel(/^Body/).fill("A body without a title.");
   await page.getByTestId("save-draft").click();
