@@ -26,12 +26,15 @@ function publishableKey(): string {
 
 /** A client configured the way supabase-js's createClient configures it: the key as `apikey`
  * and as a Bearer on every call, no storage shared between clients. `seen` collects the paths
- * it requested. */
+ * it requested. Each client is a device of its own behind the proxy (scripts/test trusts
+ * 127.0.0.1 as one), so the suite's sign-ins do not spend the browser specs' per-address
+ * limits. */
 function client(seen: string[] = []): InstanceType<typeof AuthClient> {
   const key = publishableKey();
+  const address = `10.${rand255()}.${rand255()}.${1 + rand255() % 254}`;
   return new AuthClient({
     url: `${baseURL}/auth/v1`,
-    headers: { apikey: key, Authorization: `Bearer ${key}` },
+    headers: { apikey: key, Authorization: `Bearer ${key}`, "X-Forwarded-For": address },
     persistSession: false,
     autoRefreshToken: false,
     detectSessionInUrl: false,
@@ -43,6 +46,10 @@ function client(seen: string[] = []): InstanceType<typeof AuthClient> {
 }
 
 const password = "Contract-Suite-Password-42";
+
+function rand255(): number {
+  return Math.floor(Math.random() * 255);
+}
 
 // The accounts come from Palisade's own sign-up page, used without JavaScript (the forms work
 // before the wasm loads): the client under test is auth-js, not the page.

@@ -41,6 +41,10 @@ palisade_env() {
     export PALISADE_SECRET=0000000000000000000000000000000000000000000000000000000000000000
     # Metrics on a free loopback port: a test server must not collide with a dev server's.
     export PALISADE_METRICS_LISTEN="${PALISADE_METRICS_LISTEN:-127.0.0.1:0}"
+    # The Supabase contract suite plays API clients behind a proxy (each with its own
+    # X-Forwarded-For), so their sign-ins do not share 127.0.0.1's rate limits with the
+    # browser specs, as real clients behind nginx would not.
+    export PALISADE_TRUSTED_PROXIES="${PALISADE_TRUSTED_PROXIES:-127.0.0.1}"
   fi
   PALISADE_DB_NAME=$db
   export DATABASE_URL="${DATABASE_URL:-postgres://authenticator@127.0.0.1:$PG_PORT/$db}"
