@@ -97,8 +97,6 @@ fn css_hash(_: &LeptosOptions) -> Option<String> {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    #[cfg(feature = "ssr")]
-    crate::ssr::csp::set_content_security_policy();
     mark_hydrated();
 
     view! {

@@ -263,6 +263,7 @@ fn route_list() -> Vec<AxumRouteListing> {
 /// request (beside `AppState`, which `leptos_routes_with_context` provides).
 fn request_context(options: &LeptosOptions) {
     provide_context(options.clone());
+    app::ssr::csp::record_page_nonce();
     provide_context(app::ssr::admin::ViewerMemo::default());
     app::api::provide_checked_redirects();
 }
@@ -359,7 +360,10 @@ fn router(state: AppState, settings: &Settings) -> Router {
                     settings.http.request_timeout,
                 ))
                 .layer(middleware::from_fn_with_state(
-                    settings.is_https(),
+                    std::sync::Arc::new(security_headers::Policy {
+                        https: settings.is_https(),
+                        reload: app::ssr::csp::watch_reload_origin(&options),
+                    }),
                     security_headers::security_headers,
                 ))
                 .layer(middleware::from_fn_with_state(

@@ -1,5 +1,5 @@
 //! What every response carries, and what pages and server functions answer.
-use crate::support::{PUBLIC_URL, TestApp};
+use crate::support::{PUBLIC_URL, TestApp, users::signed_in_user};
 
 #[tokio::test]
 async fn the_home_page_is_server_rendered_with_a_nonce_bearing_csp() {
@@ -34,6 +34,51 @@ async fn the_home_page_is_server_rendered_with_a_nonce_bearing_csp() {
     assert_eq!(
         headers["referrer-policy"],
         "strict-origin-when-cross-origin"
+    );
+}
+
+/// The nonce a page's CSP allows, after checking every inline script and style carries it.
+fn nonce_of_page(csp: &str, body: &str) -> String {
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap_or_else(|| panic!("a page's CSP carries a nonce: {csp}"));
+    let scripts = body.matches("<script").count();
+    let with_nonce = body.matches(&format!("nonce=\"{nonce}\"")).count();
+    assert!(scripts > 0, "the page has its hydration scripts");
+    assert!(
+        with_nonce >= scripts,
+        "every inline script carries the CSP's nonce ({with_nonce} of {scripts})"
+    );
+    nonce.to_owned()
+}
+
+#[tokio::test]
+async fn every_rendered_page_carries_the_nonce_of_its_own_scripts_signed_in_or_not() {
+    let app = TestApp::spawn().await;
+    let (_, browser) = signed_in_user(&app, "csp").await;
+    let mut seen = std::collections::HashSet::new();
+    for path in [
+        "/posts/new",
+        "/account",
+        "/posts/new",
+        "/no/such/page",
+        "/posts",
+    ] {
+        let page = browser.get(path).await;
+        let csp = page.header("content-security-policy").unwrap_or_default();
+        let nonce = nonce_of_page(csp, &page.body);
+        assert!(seen.insert(nonce), "{path}: a fresh nonce for every render");
+    }
+    // Anything that is not a page keeps the strict default, without a nonce.
+    let health = app.get("/health").await;
+    let csp = health.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(
+        !csp.contains("nonce") && csp.contains("default-src 'self'"),
+        "{csp}"
     );
 }
 
