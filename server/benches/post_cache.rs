@@ -45,7 +45,11 @@ async fn main() -> anyhow::Result<()> {
         .connect(&url)
         .await?;
     let slug = seed(&pool).await?;
-    let cache = PostCache::new(&pool, &redis);
+    let cache = PostCache::new(
+        &pool,
+        &redis,
+        app::ssr::cache::PageCache::new(Duration::ZERO),
+    );
 
     println!(
         "post_cache benchmark: {TASKS} tasks, {}s per variant, a {} KiB markdown post",

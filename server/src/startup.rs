@@ -38,7 +38,8 @@ use tower_http::{
 use crate::{
     config::Settings,
     middleware::{
-        body_limit, cache_policy, load_shed, request_span, same_origin, security_headers, sessions,
+        body_limit, cache_policy, load_shed, page_cache, request_span, same_origin,
+        security_headers, sessions,
     },
     routes::health,
     state::ServerState,
@@ -80,7 +81,11 @@ impl Application {
 
         let state = AppState {
             leptos_options,
-            posts_cache: app::ssr::cache::PostCache::new(&db, &redis),
+            posts_cache: app::ssr::cache::PostCache::new(
+                &db,
+                &redis,
+                app::ssr::cache::PageCache::new(settings.http.page_cache_ttl),
+            ),
             db,
             redis,
             auth: Arc::new(settings.auth_settings()),
@@ -335,10 +340,15 @@ fn router(state: AppState, settings: &Settings) -> Router {
         &settings.http.trusted_proxies,
     )
     .layer(middleware::from_fn(cache_policy::cache_policy))
-    // Outermost of these routes: a shed request costs no session lookup.
+    // A shed request costs no session lookup.
     .layer(middleware::from_fn_with_state(
         load_shed::InFlight::new(settings.http.max_in_flight),
         load_shed::shed,
+    ))
+    // Outermost: a page served from memory costs no render and is never shed.
+    .layer(middleware::from_fn_with_state(
+        state.posts_cache.clone(),
+        page_cache::page_cache,
     ));
 
     let request_id = HeaderName::from_static("x-request-id");

@@ -17,6 +17,11 @@ impl PageNonce {
     pub fn get(&self) -> Option<&str> {
         self.0.get().map(String::as_str)
     }
+
+    /// For a page served without a render (the rendered-page cache), with the nonce it put in.
+    pub fn fill(&self, nonce: String) {
+        let _ = self.0.set(nonce);
+    }
 }
 
 /// Called in every render's context setup, right after leptos_axum made the nonce.
@@ -31,6 +36,14 @@ pub fn record_page_nonce() {
     if let Some(slot) = parts.extensions.get::<PageNonce>() {
         let _ = slot.0.set(nonce.to_string());
     }
+}
+
+/// A nonce for a page served without a render: 128 random bits, as Leptos makes its own.
+pub fn fresh_nonce() -> String {
+    use base64::Engine as _;
+    use rand::Rng as _;
+    let bytes: [u8; 16] = rand::rng().random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// The policy of a page whose inline scripts carry `nonce`. `reload` is the websocket origin

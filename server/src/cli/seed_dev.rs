@@ -88,9 +88,13 @@ pub async fn seed_dev(settings: &Settings) -> anyhow::Result<Vec<String>> {
         )
         .await
         {
-            app::ssr::cache::PostCache::new(&pool, &redis)
-                .invalidate()
-                .await;
+            app::ssr::cache::PostCache::new(
+                &pool,
+                &redis,
+                app::ssr::cache::PageCache::new(Duration::ZERO),
+            )
+            .invalidate()
+            .await;
         }
     }
     pool.close().await;

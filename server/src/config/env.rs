@@ -190,6 +190,7 @@ impl Settings {
                 request_timeout: millis(get, "PALISADE_REQUEST_TIMEOUT_MS", 15_000)?,
                 max_in_flight: max_in_flight(get)?,
                 body_limit_bytes: number(get, "PALISADE_BODY_LIMIT_BYTES", 1024 * 1024)?,
+                page_cache_ttl: millis(get, "PALISADE_PAGE_CACHE_TTL_MS", 1_000)?,
                 shutdown_grace: millis(get, "PALISADE_SHUTDOWN_GRACE_MS", 20_000)?,
                 ready_timeout: millis(get, "PALISADE_READY_TIMEOUT_MS", 1_000)?,
                 trusted_proxies,

@@ -81,6 +81,8 @@ pub struct HttpSettings {
     /// Pages, server functions and `/auth/v1` requests served at once; past it, 503 at once.
     pub max_in_flight: usize,
     pub body_limit_bytes: usize,
+    /// How long this process keeps an anonymous reader's rendered public page (0: never).
+    pub page_cache_ttl: Duration,
     /// How long in-flight requests get to finish after SIGTERM.
     pub shutdown_grace: Duration,
     pub ready_timeout: Duration,

@@ -4,6 +4,7 @@ pub mod body_limit;
 pub mod cache_policy;
 pub mod load_shed;
 pub mod metrics;
+pub mod page_cache;
 pub mod request_span;
 pub mod same_origin;
 pub mod security_headers;

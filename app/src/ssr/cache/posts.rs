@@ -5,7 +5,10 @@ use fred::clients::Pool;
 use serde::{Serialize, de::DeserializeOwned};
 use sqlx::PgPool;
 
-use super::aside::{Cache, Key};
+use super::{
+    aside::{Cache, Key},
+    pages::PageCache,
+};
 use crate::{error::AppError, ssr::state::AppState};
 
 /// What is cached.
@@ -35,21 +38,24 @@ impl Key for Entry<'_> {
 }
 
 /// The posts cache of one database. Built once at start-up (`Application::build`) and held in
-/// [`AppState`]; clones share its loads in flight and its counters.
+/// [`AppState`]; clones share its loads in flight and its counters. The rendered pages that
+/// show posts are retired with it.
 #[derive(Clone)]
-pub struct PostCache(Cache);
+pub struct PostCache(Cache, PageCache);
 
 impl PostCache {
     /// Keys are `palisade:v1:{db}:posts…`, so deployments or test databases sharing one Redis
     /// never see each other's posts.
-    pub fn new(db: &PgPool, redis: &Pool) -> Self {
+    pub fn new(db: &PgPool, redis: &Pool, pages: PageCache) -> Self {
         let options = db.connect_options();
         let database = options.get_database().unwrap_or("postgres");
-        Self(Cache::new(
-            redis,
-            "posts",
-            format!("palisade:v1:{database}:posts"),
-        ))
+        let cache = Cache::new(redis, "posts", format!("palisade:v1:{database}:posts"));
+        Self(cache, pages)
+    }
+
+    /// The rendered pages of anonymous readers (served by the server's `page_cache` layer).
+    pub fn pages(&self) -> &PageCache {
+        &self.1
     }
 
     /// The application's posts cache.
@@ -91,5 +97,8 @@ impl PostCache {
     /// change what anonymous visitors see.
     pub async fn invalidate(&self) {
         self.0.invalidate().await;
+        // After the generation: a page rendered from now on reads the new one, and one begun
+        // before this line is refused by its epoch.
+        self.1.invalidate();
     }
 }
