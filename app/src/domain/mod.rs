@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod device;
 pub mod email;
+pub mod passkey;
 pub mod password;
 pub mod post;
 pub mod profile;

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod bootstrap;
 pub mod breaker;
 pub mod outbox;
+pub mod passkeys;
 pub mod posts;
 pub mod profiles;
 pub mod refresh_tokens;
