@@ -2,6 +2,7 @@
 //! with the same code the server trusts.
 pub mod actor;
 pub mod admin;
+pub mod assurance;
 pub mod audit;
 pub mod device;
 pub mod email;

@@ -5,6 +5,7 @@
 //! compile time against `.sqlx/` (README, "Queries"); only the admin lists use `QueryBuilder`.
 pub mod account_requests;
 pub mod admin;
+pub mod assurance;
 pub mod audit;
 pub mod bootstrap;
 pub mod breaker;
