@@ -8,8 +8,8 @@ use fred::interfaces::KeysInterface as _;
 
 use super::register;
 use crate::support::{
-    Answer, Browser, PUBLIC_URL, SoftPasskey, TestApp, audit_of, redis_pool, redis_url,
-    signed_in_user,
+    Answer, Browser, PUBLIC_URL, SoftPasskey, TestApp, as_auth_service, audit_of, redis_pool,
+    redis_url, signed_in_user,
 };
 
 async fn start(browser: &Browser) -> PasskeyCeremony {
@@ -262,4 +262,44 @@ async fn passkey_sign_ins_count_in_the_per_address_sign_in_limit() {
         answer.error(),
         app::error::AppError::RateLimited { .. }
     ));
+}
+
+/// A confirmed TOTP factor, written straight into its table (enrolling one is the TOTP flow's).
+async fn give_second_factor(app: &TestApp, user: uuid::Uuid) {
+    let sql = "insert into auth.mfa_factors (id, user_id, friendly_name, secret, verified_at) \
+               values (gen_random_uuid(), $1, 'Authenticator app', '\\x00', now())";
+    assert_eq!(as_auth_service(app, sql, user).await, 1);
+}
+
+#[tokio::test]
+async fn a_passkey_sign_in_is_a_fresh_aal2_that_may_add_and_delete_passkeys() {
+    let app = TestApp::spawn().await;
+    let (user, password_session) = signed_in_user(&app, "pk-aal2").await;
+    let mut key = SoftPasskey::new();
+    let added = register(&password_session, &mut key, "First").await;
+    give_second_factor(&app, user.id).await;
+    let id = added.id.to_string();
+
+    // A password alone is aal1: with a second factor on the account, no adding or deleting.
+    let answer = password_session
+        .call("/api/passkeys/register_start", &[])
+        .await;
+    assert_eq!(answer.error(), app::error::AppError::StepUpRequired);
+    let answer = password_session
+        .call("/api/passkeys/delete", &[("id", &id)])
+        .await;
+    assert_eq!(answer.error(), app::error::AppError::StepUpRequired);
+
+    let passkey_session = Browser::open(&app);
+    sign_in_with(&passkey_session, &mut key)
+        .await
+        .json::<String>();
+    passkey_session
+        .call("/api/passkeys/register_start", &[])
+        .await
+        .json::<PasskeyCeremony>();
+    passkey_session
+        .call("/api/passkeys/delete", &[("id", &id)])
+        .await
+        .assert_redirects_to("/account?saved=passkeys");
 }

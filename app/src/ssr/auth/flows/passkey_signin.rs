@@ -8,7 +8,7 @@ use webauthn_rs::prelude::{
 };
 
 use crate::{
-    domain::audit::AuditAction,
+    domain::{assurance, assurance::AuthMethod, audit::AuditAction},
     error::{AppError, ErrorCode},
     ssr::{
         RequestContext,
@@ -162,7 +162,22 @@ pub async fn finish(
     )
     .await?;
     db::commit(tx).await?;
-    sessions::establish(session, redis, ctx.settings(), user.id, &ctx.caller).await?;
+    // With user verification (which the options require) a passkey is two factors in one:
+    // aal2 on its own. Without, it would only be a security key.
+    let method = if result.user_verified() {
+        assurance::WEBAUTHN
+    } else {
+        assurance::SECURITY_KEY
+    };
+    sessions::establish(
+        session,
+        redis,
+        ctx.settings(),
+        user.id,
+        &ctx.caller,
+        vec![AuthMethod::now(method)],
+    )
+    .await?;
     Ok(user.id)
 }
 

@@ -59,6 +59,8 @@ fn expired() -> AppError {
 #[tracing::instrument(name = "passkeys.start_registration", skip_all)]
 pub async fn start_registration(ctx: &RequestContext) -> Result<Started, AppError> {
     let user_id = require_live_user(ctx).await?;
+    // Adding a way in is a sensitive action: a fresh aal2 when the user has a second factor.
+    ctx.require_fresh_aal2().await?;
     ratelimit::hit(
         &ctx.state.redis,
         &ratelimit::PASSKEY_CEREMONY_PER_IP,
@@ -120,6 +122,7 @@ pub async fn finish_registration(
     credential: &str,
 ) -> Result<PasskeyInfo, AppError> {
     let user_id = require_live_user(ctx).await?;
+    ctx.require_fresh_aal2().await?;
     let name = PasskeyName::parse(name).map_err(|m| AppError::invalid("name", m))?;
     let credential: RegisterPublicKeyCredential =
         serde_json::from_str(credential).map_err(|e| unreadable("credential", &e))?;
@@ -224,6 +227,7 @@ pub async fn rename(ctx: &RequestContext, id: &str, name: &str) -> Result<(), Ap
 #[tracing::instrument(name = "passkeys.delete", skip_all)]
 pub async fn delete(ctx: &RequestContext, id: &str) -> Result<(), AppError> {
     let user_id = require_live_user(ctx).await?;
+    ctx.require_fresh_aal2().await?;
     let id = passkey_id(id)?;
     let mut tx = ctx.auth_tx().await?;
     let Some(name) = passkeys::delete(&mut tx, user_id, id).await? else {
