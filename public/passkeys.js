@@ -21,11 +21,22 @@ const b64url = {
   },
 };
 
+// webauthn-rs writes absent options as null; WebIDL refuses null for most of them.
+function dropNulls(value) {
+  if (Array.isArray(value)) return value.map(dropNulls);
+  if (value && typeof value === "object") {
+    const out = {};
+    for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = dropNulls(v);
+    return out;
+  }
+  return value;
+}
+
 const withIds = (list) =>
   (list || []).map((c) => ({ ...c, id: b64url.decode(c.id) }));
 
 function creationOptions(json) {
-  const o = json.publicKey;
+  const o = dropNulls(json.publicKey);
   return {
     ...o,
     challenge: b64url.decode(o.challenge),
@@ -35,7 +46,7 @@ function creationOptions(json) {
 }
 
 function requestOptions(json) {
-  const o = json.publicKey;
+  const o = dropNulls(json.publicKey);
   return {
     ...o,
     challenge: b64url.decode(o.challenge),

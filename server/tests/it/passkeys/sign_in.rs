@@ -8,8 +8,8 @@ use fred::interfaces::KeysInterface as _;
 
 use super::register;
 use crate::support::{
-    Answer, Browser, PUBLIC_URL, SoftPasskey, TestApp, as_auth_service, audit_of, redis_pool,
-    redis_url, signed_in_user,
+    Answer, Browser, PUBLIC_URL, SoftPasskey, TestApp, as_auth_service, audit_of, ban_directly,
+    redis_pool, redis_url, signed_in_user,
 };
 
 async fn start(browser: &Browser) -> PasskeyCeremony {
@@ -224,6 +224,21 @@ async fn a_deleted_passkey_signs_nobody_in() {
     let finder = Browser::open(&app);
     assert_refused(&sign_in_with(&finder, &mut key).await);
     assert!(!signed_in(&finder).await);
+}
+
+#[tokio::test]
+async fn a_suspended_account_cannot_sign_in_with_its_passkey() {
+    let app = TestApp::spawn().await;
+    let (user, browser) = signed_in_user(&app, "pk-banned").await;
+    let mut key = SoftPasskey::new();
+    register(&browser, &mut key, "Laptop").await;
+    ban_directly(&app, user.id).await;
+
+    let fresh = Browser::open(&app);
+    let answer = sign_in_with(&fresh, &mut key).await;
+
+    assert!(answer.field_error().1.contains("suspended"), "{answer:?}");
+    assert!(!signed_in(&fresh).await);
 }
 
 #[tokio::test]

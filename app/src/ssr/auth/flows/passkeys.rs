@@ -75,9 +75,8 @@ pub async fn start_registration(ctx: &RequestContext) -> Result<Started, AppErro
     db::commit(tx).await?;
 
     let webauthn = rp::relying_party(&ctx.settings().public_url)?;
-    let exclude = existing.into_iter().map(Into::into).collect();
     let (options, state) = webauthn
-        .start_passkey_registration(user_id, &user.email, &user.email, Some(exclude))
+        .start_passkey_registration(user_id, &user.email, &user.email, Some(existing))
         .map_err(|e| {
             tracing::error!(error = %e, "could not start a passkey registration");
             AppError::Internal
