@@ -1,7 +1,7 @@
 import { defineConfig, devices } from "@playwright/test";
 
 // The server is started by `cargo leptos end-to-end` (scripts/test) before this runs.
-const baseURL = process.env.PALISADE_PUBLIC_URL ?? "http://127.0.0.1:3000";
+const baseURL = process.env.PALISADE_PUBLIC_URL ?? "http://localhost:3000";
 // scripts/e2e: only the specs whose file names contain one of these words, each test N times.
 const specs = (process.env.E2E_SPECS ?? "").split(",").filter(Boolean);
 

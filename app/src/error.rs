@@ -22,6 +22,10 @@ pub enum AppError {
     Forbidden,
     #[error("Not found.")]
     NotFound,
+    /// A sensitive action of a user with a second factor, without one proven recently: the
+    /// pages answer with the step-up prompt, then carry on with the action.
+    #[error("Confirm it's you with your second factor to continue.")]
+    StepUpRequired,
     #[error("{0}")]
     Conflict(String),
     /// The request body was over the server's size limit.
@@ -139,7 +143,7 @@ impl AppError {
         match self {
             Self::Invalid { .. } => 400,
             Self::Unauthorized => 401,
-            Self::Forbidden => 403,
+            Self::Forbidden | Self::StepUpRequired => 403,
             Self::NotFound => 404,
             Self::Conflict(_) => 409,
             Self::TooLarge => 413,

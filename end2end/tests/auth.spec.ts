@@ -42,7 +42,7 @@ test("a new account from sign-up to deletion", async ({ browser }) => {
   await hydrated(page);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByTestId("unconfirmed")).toBeVisible();
 
   // Confirm through the emailed link: the GET shows a button, the POST spends the token.
@@ -105,7 +105,7 @@ test("a new account from sign-up to deletion", async ({ browser }) => {
   await hydrated(page);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password", { exact: true }).fill(RESET_PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("alert")).toContainText("Email or password is incorrect.");
 
   await other.close();
@@ -118,7 +118,7 @@ test("forms work before the wasm loads", async ({ browser }) => {
   await page.goto("/signin");
   await page.getByLabel("Email").fill(uniqueEmail("nojs"));
   await page.getByLabel("Password", { exact: true }).fill("not the password");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("alert")).toContainText("Email or password is incorrect.");
   await context.close();
 });

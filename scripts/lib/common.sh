@@ -53,8 +53,10 @@ palisade_env() {
   export SMTP_URL="${SMTP_URL:-smtp://127.0.0.1:$SMTP_PORT}"
   export MAILDEV_API_URL="${MAILDEV_API_URL:-http://127.0.0.1:$MAILDEV_WEB_PORT}"
   # cargo-leptos serves on LEPTOS_SITE_ADDR (127.0.0.1:3000 unless overridden, e.g. to run two
-  # checkouts side by side); links and the allowed Origin follow it.
-  export PALISADE_PUBLIC_URL="${PALISADE_PUBLIC_URL:-http://${LEPTOS_SITE_ADDR:-127.0.0.1:3000}}"
+  # checkouts side by side); links and the allowed Origin follow it, named `localhost` rather
+  # than 127.0.0.1: browsers refuse passkeys (WebAuthn) on an IP address.
+  local site=${LEPTOS_SITE_ADDR:-127.0.0.1:3000}
+  export PALISADE_PUBLIC_URL="${PALISADE_PUBLIC_URL:-http://${site/#127.0.0.1:/localhost:}}"
   # Playwright must never fetch its own browsers (no network for it here): it uses /usr/bin/chromium.
   export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 }
@@ -85,7 +87,7 @@ write_dotenv_if_absent() {
 # Written by scripts/dev. Yours to edit; delete it to get a fresh one. Never commit it.
 PALISADE_ENV=development
 PALISADE_SECRET=$secret
-PALISADE_PUBLIC_URL=http://127.0.0.1:3000
+PALISADE_PUBLIC_URL=http://localhost:3000
 DATABASE_URL=postgres://authenticator@127.0.0.1:$PG_PORT/palisade
 DATABASE_OWNER_URL=postgres://palisade@127.0.0.1:$PG_PORT/palisade
 REDIS_URL=redis://127.0.0.1:$REDIS_PORT

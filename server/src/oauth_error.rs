@@ -109,6 +109,13 @@ pub fn app_error(e: AppError) -> Response {
             "not_admin",
             &description,
         ),
+        // Supabase's name for it; the client verifies a factor (`/factors/{id}/verify`) first.
+        AppError::StepUpRequired => oauth_error(
+            StatusCode::FORBIDDEN,
+            "insufficient_aal",
+            "insufficient_aal",
+            &description,
+        ),
         AppError::NotFound => oauth_error(
             StatusCode::NOT_FOUND,
             "not_found",

@@ -53,6 +53,11 @@ audit_actions! {
     SessionsRevoked => "user.sessions_revoked",
     Deleted => "user.deleted",
     TokenReuseDetected => "token.reuse_detected",
+    PasskeyAdded => "user.passkey_added",
+    PasskeyRenamed => "user.passkey_renamed",
+    PasskeyRemoved => "user.passkey_removed",
+    /// A passkey's signature counter went backwards: the credential may have been cloned.
+    PasskeyCounterRegressed => "user.passkey_counter_regressed",
 }
 
 impl AuditAction {

@@ -2,9 +2,11 @@
 //! with the same code the server trusts.
 pub mod actor;
 pub mod admin;
+pub mod assurance;
 pub mod audit;
 pub mod device;
 pub mod email;
+pub mod passkey;
 pub mod password;
 pub mod post;
 pub mod profile;

@@ -11,7 +11,10 @@ use super::{
     settings::AuthSettings,
     state::AppState,
 };
-use crate::{domain::audit::AuditAction, error::AppError};
+use crate::{
+    domain::{assurance::Assurance, audit::AuditAction},
+    error::AppError,
+};
 
 /// Built once per request, the same way for server functions ([`RequestContext::current`])
 /// and the `/auth/v1` routes (the axum extractor): the actor and the caller are what the
@@ -21,6 +24,8 @@ pub struct RequestContext {
     pub state: AppState,
     pub actor: Actor,
     pub caller: Caller,
+    /// How the actor's sign-in was made (browser session or access token); empty for anon.
+    pub assurance: Assurance,
 }
 
 impl RequestContext {
@@ -29,7 +34,13 @@ impl RequestContext {
             state,
             actor,
             caller,
+            assurance: Assurance::default(),
         }
+    }
+
+    /// The same context, with the sign-in's methods as the server's layers resolved them.
+    pub fn with_assurance(self, assurance: Assurance) -> Self {
+        Self { assurance, ..self }
     }
 
     /// The actor and caller the server's layers put into the request's extensions.
@@ -40,7 +51,12 @@ impl RequestContext {
             .get::<Caller>()
             .cloned()
             .unwrap_or_default();
-        Self::new(state, actor, caller)
+        let assurance = parts
+            .extensions
+            .get::<Assurance>()
+            .cloned()
+            .unwrap_or_default();
+        Self::new(state, actor, caller).with_assurance(assurance)
     }
 
     /// The context of the server function being run.
@@ -68,6 +84,32 @@ impl RequestContext {
 
     pub fn settings(&self) -> &AuthSettings {
         &self.state.auth
+    }
+
+    /// How this request's sign-in was made.
+    pub fn assurance(&self) -> &Assurance {
+        &self.assurance
+    }
+
+    /// For sensitive actions (`ctx.require_fresh_aal2().await?`): passes for a user without a
+    /// second factor, and for one who proved theirs within the step-up window; otherwise
+    /// [`AppError::StepUpRequired`], which the pages answer with the step-up prompt. Anonymous
+    /// callers get `Unauthorized`.
+    pub async fn require_fresh_aal2(&self) -> Result<(), AppError> {
+        let user = self.actor.require_user()?;
+        let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
+        let window = self.settings().step_up_window.as_secs();
+        if self.assurance.is_fresh_aal2(now, window) {
+            return Ok(());
+        }
+        let mut tx = self.auth_tx().await?;
+        let has_factor = db::assurance::has_second_factor(&mut tx, user).await?;
+        db::commit(tx).await?;
+        if has_factor {
+            Err(AppError::StepUpRequired)
+        } else {
+            Ok(())
+        }
     }
 
     /// A transaction as `auth_service`, the role that owns the auth tables and the outbox.

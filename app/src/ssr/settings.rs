@@ -17,6 +17,9 @@ pub struct AuthSettings {
     /// Wrong 6-digit codes allowed per token before its code stops working (its link keeps
     /// working: see `flows::signup::verify_with_code`).
     pub code_attempts: i32,
+    /// Sensitive actions of a user with a second factor need one proven within this long
+    /// (`PALISADE_STEP_UP_WINDOW_SECS`); older, they ask for it again (step-up).
+    pub step_up_window: Duration,
     /// Concurrent argon2 computations (each takes ~19 MiB and a core for tens of ms).
     pub hashing_concurrency: usize,
 }
@@ -32,6 +35,7 @@ impl AuthSettings {
             reset_password_ttl: Duration::from_secs(3600),
             change_email_ttl: Duration::from_secs(24 * 3600),
             code_attempts: 5,
+            step_up_window: Duration::from_secs(10 * 60),
             hashing_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }

@@ -18,7 +18,7 @@ export async function submitSignIn(page: Page, email: string, password: string) 
   await hydrated(page);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
 /** Signs up through the form and confirms the address with the emailed link. A page without

@@ -208,6 +208,18 @@ impl Settings {
                     }
                     Duration::from_secs(secs)
                 },
+                step_up_window: {
+                    let secs: u64 = number(get, "PALISADE_STEP_UP_WINDOW_SECS", 600)?;
+                    // Zero would ask for the second factor again on every sensitive action,
+                    // unusable; past a day it is no longer "fresh".
+                    if !(30..=86_400).contains(&secs) {
+                        return Err(invalid(
+                            "PALISADE_STEP_UP_WINDOW_SECS",
+                            "must be between 30 and 86400",
+                        ));
+                    }
+                    Duration::from_secs(secs)
+                },
             },
             log_format,
         })

@@ -51,6 +51,8 @@ pub struct SessionSettings {
     pub absolute: Duration,
     /// API clients' access tokens (JWTs) are valid this long.
     pub access_token_ttl: Duration,
+    /// A second factor proven this long ago still lets a sensitive action through (step-up).
+    pub step_up_window: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -139,6 +141,7 @@ impl Settings {
         let mut auth = app::ssr::settings::AuthSettings::for_public_url(&self.public_url);
         auth.session_idle = self.sessions.idle;
         auth.session_absolute = self.sessions.absolute;
+        auth.step_up_window = self.sessions.step_up_window;
         auth
     }
 

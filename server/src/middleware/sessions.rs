@@ -8,6 +8,7 @@
 use std::{net::SocketAddr, sync::Arc};
 
 use app::{
+    domain::assurance::Assurance,
     error::AppError,
     ssr::{
         auth::{
@@ -123,6 +124,7 @@ async fn resolve_actor(
             session_id: None,
             token_family: Some(claims.session_id),
         });
+        extensions.insert(Assurance::new(claims.amr.clone()));
         extensions.insert(claims);
         let mut response = next.run(request).await;
         // A valid signature is not the last word: `begin_as` refuses a token whose sign-in has
@@ -149,6 +151,7 @@ async fn resolve_actor(
     let actor = match sessions::resolve(&session, &context.redis, &context.auth, &client).await {
         Ok(Some(resolved)) => {
             record_user(&request, resolved.user_id);
+            request.extensions_mut().insert(resolved.assurance);
             // The handle, not the raw id: claims reach Postgres settings and logs, and a
             // session id there would be a bearer credential.
             Actor::User {

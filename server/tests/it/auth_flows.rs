@@ -8,6 +8,7 @@ mod api_contract;
 mod api_signing_keys;
 mod audit;
 mod meter;
+mod mfa_assurance;
 mod outage;
 mod recovery;
 mod redirects;

@@ -12,6 +12,7 @@ mod malformed;
 mod metrics;
 mod outbox;
 mod pages;
+mod passkeys;
 mod posts;
 mod ratelimit;
 mod readiness;

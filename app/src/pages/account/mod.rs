@@ -1,4 +1,6 @@
-//! `/account`: profile, password, email, sessions and account deletion.
+//! `/account`: profile, password, email, passkeys, sessions and account deletion.
+mod passkeys;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -47,10 +49,13 @@ fn AccountSections(account: Account) -> impl IntoView {
         <Notice key="saved" value="email">"Check your new inbox: the change takes effect when you follow the link we sent there."</Notice>
         <Notice key="saved" value="email-confirmed">"Your email address was changed."</Notice>
         <Notice key="saved" value="sessions">"Sessions updated."</Notice>
+        <Notice key="saved" value="passkey-added">"Passkey added. You can sign in with it now."</Notice>
+        <Notice key="saved" value="passkeys">"Passkeys updated."</Notice>
         <div class="stack">
             <ProfileForm account=account.clone() />
             <PasswordForm email=account.email.clone() />
             <EmailForm />
+            <passkeys::Passkeys />
             <Sessions />
             <DeleteForm />
         </div>

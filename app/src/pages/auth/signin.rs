@@ -30,7 +30,7 @@ pub fn SignInPage() -> impl IntoView {
             <ActionForm action=action attr:class="form" attr:novalidate=true>
                 <input type="hidden" name="next" value=next />
                 <label for="email">"Email"</label>
-                <input id="email" name="email" type="email" autocomplete="username" required
+                <input id="email" name="email" type="email" autocomplete="username webauthn" required
                     on:input=move |ev| email.set(event_target_value(&ev)) />
                 <FieldError error field="email" />
                 <label for="password">"Password"</label>
@@ -51,10 +51,28 @@ pub fn SignInPage() -> impl IntoView {
                     <FormError error=resend_error />
                 </div>
             })}
+            <PasskeySignIn />
             <p class="muted">
                 <A href="/forgot">"Forgot your password?"</A> " · "
                 <A href="/signup">"Create an account"</A>
             </p>
         </section>
+    }
+}
+
+/// "Sign in with a passkey": shown once `/passkeys.js` finds WebAuthn in the browser (it sets
+/// `data-passkeys` on the document; style/main.css hides `data-passkey-only` until then). The
+/// script also offers passkeys in the email field's autofill (`autocomplete="… webauthn"`).
+#[component]
+fn PasskeySignIn() -> impl IntoView {
+    view! {
+        <div class="passkey-signin" data-passkey-only data-passkey-signin-box>
+            <p class="divider muted">"or"</p>
+            <button class="button button--secondary" type="button" data-passkey-signin>
+                "Sign in with a passkey"
+            </button>
+            <p class="form-error" role="alert" data-passkey-error hidden></p>
+        </div>
+        <script type="module" src="/passkeys.js"></script>
     }
 }

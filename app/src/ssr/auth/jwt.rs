@@ -42,7 +42,7 @@ pub struct Claims {
     pub app_metadata: serde_json::Value,
     #[serde(default)]
     pub user_metadata: serde_json::Value,
-    /// Assurance level: `aal1` after one factor.
+    /// Assurance level: `aal1` after one factor, `aal2` after two (`domain::assurance`).
     #[serde(default)]
     pub aal: String,
     /// How and when the sign-in was made.
@@ -52,12 +52,8 @@ pub struct Claims {
     pub is_anonymous: bool,
 }
 
-/// One entry of `amr`: a method (`password`) and when it was used (Unix seconds).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct AuthMethod {
-    pub method: String,
-    pub timestamp: u64,
-}
+/// One entry of `amr`; it lives in `domain::assurance`, shared with browser sessions.
+pub use crate::domain::assurance::AuthMethod;
 
 /// The signing key and the rules tokens are issued and checked by.
 pub struct JwtKeys {

@@ -5,10 +5,12 @@
 //! compile time against `.sqlx/` (README, "Queries"); only the admin lists use `QueryBuilder`.
 pub mod account_requests;
 pub mod admin;
+pub mod assurance;
 pub mod audit;
 pub mod bootstrap;
 pub mod breaker;
 pub mod outbox;
+pub mod passkeys;
 pub mod posts;
 pub mod profiles;
 pub mod refresh_tokens;

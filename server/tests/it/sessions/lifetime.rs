@@ -65,9 +65,16 @@ async fn signing_in_over_an_existing_session_replaces_it() {
     let session = signed_in(&redis, alice, &chrome_on_linux()).await;
     let alices = id_of(&session);
 
-    sessions::establish(&session, &redis, &settings(), bob, &chrome_on_linux())
-        .await
-        .unwrap();
+    sessions::establish(
+        &session,
+        &redis,
+        &settings(),
+        bob,
+        &chrome_on_linux(),
+        vec![app::domain::assurance::AuthMethod::now("password")],
+    )
+    .await
+    .unwrap();
     let bobs = id_of(&session);
 
     assert_ne!(alices, bobs);

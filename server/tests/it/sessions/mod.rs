@@ -1,6 +1,7 @@
 //! Browser sessions against the real Redis: the session API (establish, rotate, end, list,
 //! revoke) called directly, and the session layer seen through HTTP (which role a request with
 //! that cookie runs as).
+mod assurance;
 mod index;
 mod lifetime;
 
@@ -73,9 +74,16 @@ async fn create_user(app: &TestApp) -> Uuid {
 /// Signs `user` in on a fresh session, as the sign-in flow does; returns the session.
 async fn signed_in(redis: &Pool, user: Uuid, client: &Caller) -> Session {
     let session = fresh_session(redis);
-    sessions::establish(&session, redis, &settings(), user, client)
-        .await
-        .expect("establish");
+    sessions::establish(
+        &session,
+        redis,
+        &settings(),
+        user,
+        client,
+        vec![app::domain::assurance::AuthMethod::now("password")],
+    )
+    .await
+    .expect("establish");
     session
 }
 

@@ -3,6 +3,7 @@
 //! Feature files keep only their tests and the helpers no other feature needs.
 pub mod app;
 pub mod audit;
+pub mod authenticator;
 pub mod browser;
 pub mod mail;
 pub mod people;
@@ -12,6 +13,7 @@ pub mod users;
 
 pub use app::{Overrides, PUBLIC_URL, SECRET, TestApp, owner_url, redis_pool, redis_url};
 pub use audit::{actions_of, audit_of};
+pub use authenticator::SoftPasskey;
 pub use browser::{Answer, Browser, fresh_loopback, role_with_cookie};
 pub use people::{PASSWORD, PeopleApp, Person, actor, db_role};
 pub use proxy::{Proxy, addr_of, through};

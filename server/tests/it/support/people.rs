@@ -123,6 +123,7 @@ impl PeopleApp {
             &AuthSettings::for_public_url(PUBLIC_URL),
             user,
             &client,
+            vec![app::domain::assurance::AuthMethod::now("password")],
         )
         .await
         .expect("establish a session");

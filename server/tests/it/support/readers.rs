@@ -108,9 +108,16 @@ impl ReadersApp {
         tx.commit().await.unwrap();
         let settings = AuthSettings::for_public_url(PUBLIC_URL);
         let session = Session::new(None, Arc::new(RedisStore::new(self.redis.clone())), None);
-        sessions::establish(&session, &self.redis, &settings, id, &Caller::default())
-            .await
-            .expect("a session");
+        sessions::establish(
+            &session,
+            &self.redis,
+            &settings,
+            id,
+            &Caller::default(),
+            vec![app::domain::assurance::AuthMethod::now("password")],
+        )
+        .await
+        .expect("a session");
         let cookie = format!(
             "{}={}",
             settings.session_cookie_name(),

@@ -12,12 +12,15 @@ use uuid::Uuid;
 
 use super::{account, signin};
 use crate::{
-    domain::audit::AuditAction,
+    domain::{
+        assurance::{Assurance, PASSWORD},
+        audit::AuditAction,
+    },
     error::{AppError, ErrorCode},
     ssr::{
         RequestContext,
         auth::{Actor, api_user::ApiUser, jwt::AuthMethod, ratelimit, sessions, tokens},
-        db::{self, Tx, refresh_tokens, refresh_tokens::Presented, users},
+        db::{self, Tx, assurance, refresh_tokens, refresh_tokens::Presented, users},
     },
 };
 
@@ -64,6 +67,7 @@ pub async fn password_grant(
     let ends = Utc::now() + absolute_lifetime(ctx);
     let refresh = tokens::random();
     store(ctx, &mut tx, user.id, family, ends, &refresh).await?;
+    assurance::start_family(&mut tx, family, user.id, &[AuthMethod::now(PASSWORD)]).await?;
     // Like browser sessions, at most so many sign-ins: the least recently used ones end.
     let keep = i64::try_from(sessions::MAX_SESSIONS_PER_USER).unwrap_or(i64::MAX);
     refresh_tokens::revoke_beyond(&mut tx, user.id, keep).await?;
@@ -272,6 +276,22 @@ async fn store(
     Ok(())
 }
 
+/// How the family's sign-in was made, as recorded at sign-in and step-up; a family from before
+/// that record was a password sign-in.
+async fn family_amr(
+    ctx: &RequestContext,
+    family: Uuid,
+    signed_in_at: DateTime<Utc>,
+) -> Result<Vec<AuthMethod>, AppError> {
+    let mut tx = ctx.auth_tx().await?;
+    let amr = assurance::family_amr(&mut tx, family).await?;
+    db::commit(tx).await?;
+    Ok(amr.filter(|amr| !amr.is_empty()).unwrap_or_else(|| {
+        let at = u64::try_from(signed_in_at.timestamp()).unwrap_or_default();
+        vec![AuthMethod::new(PASSWORD, at)]
+    }))
+}
+
 /// The answer of a grant: the user read as the new sign-in (so what it may see is what its
 /// access token will), and an access token carrying what Supabase's tokens carry.
 async fn pair(
@@ -293,10 +313,9 @@ async fn pair(
     let mut claims = ctx.state.jwt.claims(user.id, &user.email, family);
     claims.app_metadata = user.app_metadata.clone();
     claims.user_metadata = user.user_metadata.clone();
-    claims.amr = vec![AuthMethod {
-        method: "password".into(),
-        timestamp: u64::try_from(signed_in_at.timestamp()).unwrap_or_default(),
-    }];
+    let amr = family_amr(ctx, family, signed_in_at).await?;
+    claims.aal = Assurance::new(amr.clone()).aal().as_str().into();
+    claims.amr = amr;
     let access_token = ctx.state.jwt.sign(&claims).map_err(|e| {
         tracing::error!(error = %e, "could not sign an access token");
         AppError::Internal

@@ -4,6 +4,8 @@
 //! could reveal whether an account exists are identical by construction.
 pub mod account;
 pub mod api_clients;
+pub mod passkey_signin;
+pub mod passkeys;
 pub mod recovery;
 pub mod requests;
 pub mod signin;

@@ -4,6 +4,7 @@ use tower_sessions::Session;
 
 use crate::{
     domain::EmailAddress,
+    domain::assurance::{self, AuthMethod},
     domain::audit::AuditAction,
     error::{AppError, ErrorCode},
     ssr::{
@@ -137,6 +138,7 @@ pub async fn sign_in(
         ctx.settings(),
         user.id,
         &ctx.caller,
+        vec![AuthMethod::now(assurance::PASSWORD)],
     )
     .await?;
     Ok(user.id)

@@ -56,6 +56,9 @@ pub const CODE_ENTRY_PER_IP: Limit = Limit::new("code_entry_ip", 20, FIFTEEN_MIN
 /// account), right or wrong: each costs an argon2 computation.
 pub const PASSWORD_CHECK_PER_USER: Limit = Limit::new("password_check_user", 10, FIFTEEN_MINUTES);
 pub const PASSWORD_CHECK_PER_IP: Limit = Limit::new("password_check_ip", 30, FIFTEEN_MINUTES);
+/// Passkey ceremonies started (sign-in and registration) per address: each keeps a challenge
+/// in Redis for five minutes, so a script may not pile them up.
+pub const PASSKEY_CEREMONY_PER_IP: Limit = Limit::new("passkey_ceremony_ip", 60, FIVE_MINUTES);
 /// "Confirm your new address" emails per user: each goes to an address of the user's choice.
 pub const EMAIL_CHANGE_PER_USER: Limit = Limit::new("email_change_user", 3, HOUR);
 

@@ -6,5 +6,6 @@ mod signed_in;
 
 pub use index::{MAX_SESSIONS_PER_USER, handle_of, list, revoke, revoke_all};
 pub use record::{
-    DATA_KEY, Resolved, TOUCH_EVERY, default_expiry, end, establish, resolve, rotate, settle_expiry,
+    DATA_KEY, Resolved, TOUCH_EVERY, default_expiry, end, establish, resolve, rotate,
+    settle_expiry, step_up,
 };

@@ -11,6 +11,7 @@ use super::{
     signed_in::{SignedIn, secs},
 };
 use crate::{
+    domain::assurance::{Assurance, AuthMethod},
     error::AppError,
     ssr::{auth::caller::Caller, settings::AuthSettings},
 };
@@ -27,6 +28,8 @@ pub struct Resolved {
     pub user_id: Uuid,
     /// The raw session id (the cookie value).
     pub session_id: String,
+    /// How the session was signed in, and stepped up since.
+    pub assurance: Assurance,
 }
 
 fn store_error(e: session::Error) -> AppError {
@@ -49,7 +52,8 @@ async fn signed_in(session: &Session) -> Result<Option<SignedIn>, AppError> {
 /// Starts a signed-in session for `user_id` at sign-in: a new session id (the old one, if
 /// any, is deleted, so a planted or leaked pre-sign-in id is worthless), fresh data, the
 /// expiry, and an entry in the user's index. Saves at once, so the index names the final id;
-/// the response sets the cookie.
+/// the response sets the cookie. `amr`: how the user signed in (a password sign-in passes
+/// `password`, used now).
 #[tracing::instrument(name = "sessions.establish", skip_all, fields(user_id = %user_id))]
 pub async fn establish(
     session: &Session,
@@ -57,6 +61,7 @@ pub async fn establish(
     settings: &AuthSettings,
     user_id: Uuid,
     client: &Caller,
+    amr: Vec<AuthMethod>,
 ) -> Result<(), AppError> {
     let previous = signed_in(session).await?;
     let old_id = session.id().map(|id| id.to_string());
@@ -72,6 +77,7 @@ pub async fn establish(
         idle_secs: secs(settings.session_idle),
         ip: client.ip.map(|ip| ip.to_string()),
         ua: client.user_agent.clone(),
+        amr,
     };
     session.insert(DATA_KEY, &data).await.map_err(store_error)?;
     session.set_expiry(Some(data.expiry()));
@@ -100,6 +106,35 @@ pub async fn rotate(session: &Session, redis: &Pool, user_id: Uuid) -> Result<()
     session.save().await.map_err(store_error)?;
     let id = session.id().ok_or(AppError::Internal)?.to_string();
     index::add(redis, &data, &id, old_id.as_deref(), Utc::now().timestamp()).await
+}
+
+/// Records that the signed-in user of this session has just proven `method` (a second factor,
+/// at sign-in or to step up), and gives the session a new id: its privileges grew, so an id
+/// that leaked before must not carry them. Refused when the session is not `user_id`'s (it
+/// changed hands between the check of the factor and now).
+#[tracing::instrument(name = "sessions.step_up", skip_all, fields(user_id = %user_id))]
+pub async fn step_up(
+    session: &Session,
+    redis: &Pool,
+    user_id: Uuid,
+    method: &str,
+) -> Result<Assurance, AppError> {
+    let mut data = signed_in(session)
+        .await?
+        .filter(|d| d.user_id == user_id)
+        .ok_or(AppError::Unauthorized)?;
+    let now = Utc::now().timestamp();
+    let mut assurance = data.assurance();
+    assurance.add(method, u64::try_from(now).unwrap_or(0));
+    data.amr = assurance.amr.clone();
+    session.insert(DATA_KEY, &data).await.map_err(store_error)?;
+    let old_id = session.id().map(|id| id.to_string());
+    session.cycle_id().await.map_err(store_error)?;
+    session.set_expiry(Some(data.expiry()));
+    session.save().await.map_err(store_error)?;
+    let id = session.id().ok_or(AppError::Internal)?.to_string();
+    index::add(redis, &data, &id, old_id.as_deref(), now).await?;
+    Ok(assurance)
 }
 
 /// Signs out: deletes the session record and its index entry. The response clears the cookie.
@@ -170,6 +205,7 @@ pub async fn resolve(
     Ok(Some(Resolved {
         user_id: data.user_id,
         session_id,
+        assurance: data.assurance(),
     }))
 }
 
@@ -213,6 +249,7 @@ mod tests {
             idle_secs: secs(s.session_idle),
             ip: None,
             ua: None,
+            amr: Vec::new(),
         }
     }
 
