@@ -53,6 +53,14 @@ pub enum ErrorCode {
     PasswordTooShort,
     /// A new password refused as too easy to guess.
     PasswordGuessable,
+    /// A password or email change without the current password (or a reauthentication code).
+    ReauthenticationNeeded,
+    /// A reauthentication code that is wrong, used or expired.
+    ReauthenticationNotValid,
+    /// The current password sent with a change is not right.
+    CurrentPasswordMismatch,
+    /// An email link's token or code that is unknown, used or expired.
+    OtpExpired,
     ValidationFailed,
 }
 
@@ -65,6 +73,10 @@ impl ErrorCode {
             Self::RefreshTokenNotFound => "refresh_token_not_found",
             Self::RefreshTokenAlreadyUsed => "refresh_token_already_used",
             Self::PasswordTooShort | Self::PasswordGuessable => "weak_password",
+            Self::ReauthenticationNeeded => "reauthentication_needed",
+            Self::ReauthenticationNotValid => "reauthentication_not_valid",
+            Self::CurrentPasswordMismatch => "current_password_mismatch",
+            Self::OtpExpired => "otp_expired",
             Self::ValidationFailed => "validation_failed",
         }
     }

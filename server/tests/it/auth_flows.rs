@@ -6,6 +6,7 @@ mod api;
 mod api_accounts;
 mod api_contract;
 mod api_signing_keys;
+mod api_update_user;
 mod audit;
 mod meter;
 mod outage;

@@ -26,7 +26,7 @@ use crate::oauth_error::{API_VERSION, API_VERSION_HEADER, app_error, oauth_error
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/auth/v1/token", post(token::token))
-        .route("/auth/v1/user", get(user::user))
+        .route("/auth/v1/user", get(user::user).put(user::update))
         .route("/auth/v1/logout", post(user::logout))
         .route("/auth/v1/signup", post(accounts::sign_up))
         .route("/auth/v1/recover", post(accounts::recover))

@@ -1,17 +1,20 @@
 //! `GET /user`, `PUT /user` and `POST /logout`: what a signed-in client does with its token.
 use app::ssr::{
     RequestContext,
-    auth::{flows::api_clients, jwt::Claims},
+    auth::{
+        flows::{api_account, api_clients},
+        jwt::Claims,
+    },
 };
 use axum::{
     Extension, Json,
-    extract::{Query, rejection::QueryRejection},
+    extract::{Query, Request, rejection::QueryRejection},
     http::StatusCode,
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 
-use super::{no_store, unreadable_query};
+use super::{json_body, no_store, unreadable_query};
 use crate::oauth_error::{app_error, missing_token};
 
 pub(super) async fn user(ctx: RequestContext, claims: Option<Extension<Claims>>) -> Response {
@@ -20,6 +23,25 @@ pub(super) async fn user(ctx: RequestContext, claims: Option<Extension<Claims>>)
     }
     // Read as the user: a banned or deleted user gets 401 even with an unexpired token.
     match api_clients::user(&ctx).await {
+        Ok(user) => no_store(Json(user)),
+        Err(e) => app_error(e),
+    }
+}
+
+/// `PUT /user` (auth-js `updateUser`): `data`, `password`, `email` (see `api_account`).
+pub(super) async fn update(
+    ctx: RequestContext,
+    claims: Option<Extension<Claims>>,
+    request: Request,
+) -> Response {
+    if claims.is_none() {
+        return missing_token();
+    }
+    let body: api_account::UserUpdate = match json_body(request).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
+    };
+    match api_account::update_user(&ctx, body).await {
         Ok(user) => no_store(Json(user)),
         Err(e) => app_error(e),
     }

@@ -3,6 +3,7 @@
 //! (state change + audit entry + outbox email together) and its session work. Answers that
 //! could reveal whether an account exists are identical by construction.
 pub mod account;
+pub mod api_account;
 pub mod api_clients;
 pub mod recovery;
 pub mod requests;
