@@ -7,6 +7,7 @@ mod api_accounts;
 mod api_contract;
 mod api_signing_keys;
 mod api_update_user;
+mod api_verify;
 mod audit;
 mod meter;
 mod outage;

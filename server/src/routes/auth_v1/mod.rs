@@ -3,6 +3,7 @@
 mod accounts;
 mod token;
 mod user;
+mod verify;
 
 use app::{
     error::{AppError, is_body_too_large},
@@ -31,6 +32,10 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/v1/signup", post(accounts::sign_up))
         .route("/auth/v1/recover", post(accounts::recover))
         .route("/auth/v1/resend", post(accounts::resend))
+        .route(
+            "/auth/v1/verify",
+            get(verify::verify_link).post(verify::verify),
+        )
         .route("/auth/v1/settings", get(accounts::settings))
         .route("/auth/v1/.well-known/jwks.json", get(jwks))
         .layer(middleware::from_fn_with_state(state.clone(), check_api_key))

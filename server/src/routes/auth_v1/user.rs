@@ -34,14 +34,14 @@ pub(super) async fn update(
     claims: Option<Extension<Claims>>,
     request: Request,
 ) -> Response {
-    if claims.is_none() {
+    let Some(Extension(claims)) = claims else {
         return missing_token();
-    }
+    };
     let body: api_account::UserUpdate = match json_body(request).await {
         Ok(body) => body,
         Err(refused) => return refused,
     };
-    match api_account::update_user(&ctx, body).await {
+    match api_account::update_user(&ctx, body, &claims.amr).await {
         Ok(user) => no_store(Json(user)),
         Err(e) => app_error(e),
     }

@@ -1,8 +1,9 @@
 //! `PUT /auth/v1/user` (auth-js `updateUser`): the account page's changes for an API client,
 //! under the account page's rules. `data` is the profile (`user_metadata`: username,
 //! display_name, bio); a new password or address needs the current password, as on the
-//! account page (`current_password`, which newer auth-js sends); the address changes only when
-//! the link mailed to it is used.
+//! account page (`current_password`, which newer auth-js sends) — except a new password within
+//! [`MAILBOX_PROOF_WINDOW`] of a sign-in by an emailed link or code (a recovery: the reset
+//! form's rule); the address changes only when the link mailed to it is used.
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -12,7 +13,7 @@ use crate::{
     error::{AppError, ErrorCode},
     ssr::{
         RequestContext,
-        auth::{api_user::ApiUser, sessions},
+        auth::{api_user::ApiUser, jwt::AuthMethod, sessions},
         db::{
             self,
             outbox::{self, payload},
@@ -40,20 +41,39 @@ pub const MAX_METADATA_BYTES: usize = 4096;
 /// The keys of `user_metadata` a client may set: the profile's fields.
 const METADATA_KEYS: [&str; 3] = ["username", "display_name", "bio"];
 
+/// How long after a sign-in by an emailed link or code (`amr` `recovery`, `otp`, `magiclink`)
+/// its session may set a new password without the old one.
+pub const MAILBOX_PROOF_WINDOW: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Whether the access token's sign-in was a recent proof of the mailbox (see
+/// [`MAILBOX_PROOF_WINDOW`]).
+pub fn mailbox_proven_recently(amr: &[AuthMethod]) -> bool {
+    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or_default();
+    amr.iter().any(|m| {
+        matches!(m.method.as_str(), "recovery" | "otp" | "magiclink")
+            && now.saturating_sub(m.timestamp) <= MAILBOX_PROOF_WINDOW.as_secs()
+    })
+}
+
 /// Applies `update` in a fixed order, checking everything that can be checked before the first
 /// change: the metadata's shape, then the password, then the address. Answers the user as they
 /// now are (with `new_email` while an address change waits for its link).
 #[tracing::instrument(name = "api.update_user", skip_all)]
-pub async fn update_user(ctx: &RequestContext, update: UserUpdate) -> Result<ApiUser, AppError> {
+pub async fn update_user(
+    ctx: &RequestContext,
+    update: UserUpdate,
+    amr: &[AuthMethod],
+) -> Result<ApiUser, AppError> {
     let id = account::require_live_user(ctx).await?;
     let family = ctx.actor.token_family().ok_or(AppError::Unauthorized)?;
     let profile = match &update.data {
         Some(data) => Some(metadata(ctx, data).await?),
         None => None,
     };
-    let wants_credentials = update.password.is_some() || update.email.is_some();
     let current = update.current_password.as_deref().filter(|p| !p.is_empty());
-    if wants_credentials && current.is_none() {
+    let mailbox_proof = update.email.is_none() && mailbox_proven_recently(amr);
+    let wants_credentials = update.password.is_some() || update.email.is_some();
+    if wants_credentials && current.is_none() && !mailbox_proof {
         // A reauthentication nonce (`POST /reauthenticate`) is not offered yet: the current
         // password is the one proof this server takes for these changes.
         let (code, message) = if update.nonce.is_some() {
@@ -75,7 +95,7 @@ pub async fn update_user(ctx: &RequestContext, update: UserUpdate) -> Result<Api
     if let Some([username, display_name, bio]) = &profile {
         account::update_profile(ctx, username, display_name, bio).await?;
     }
-    if let (Some(new), Some(current)) = (update.password, current) {
+    if let Some(new) = update.password {
         change_password(ctx, id, family, current, new).await?;
     }
     let mut new_email = None;
@@ -125,18 +145,25 @@ async fn metadata(ctx: &RequestContext, data: &Value) -> Result<[String; 3], App
 
 /// The account page's password change for an API client: the same checks, mail and audit
 /// entry, and the same recovery (every other sign-in, browsers included, ends; outstanding
-/// links die) — while this sign-in goes on, as the browser's own session does.
+/// links die) — while this sign-in goes on, as the browser's own session does. `current` is
+/// `None` only for a session that just proved the mailbox (the reset form's case).
 async fn change_password(
     ctx: &RequestContext,
     id: Uuid,
     family: Uuid,
-    current: &str,
+    current: Option<&str>,
     new: String,
 ) -> Result<(), AppError> {
     let mut tx = ctx.auth_tx().await?;
-    let user = account::confirm_password(ctx, &mut tx, id, current)
-        .await
-        .map_err(password_mismatch)?;
+    let user = match current {
+        Some(current) => account::confirm_password(ctx, &mut tx, id, current)
+            .await
+            .map_err(password_mismatch)?,
+        None => users::find_by_id(&mut tx, id)
+            .await?
+            .filter(|u| !u.is_banned())
+            .ok_or(AppError::Unauthorized)?,
+    };
     let new = super::new_password("password", new, &[user.email.as_str()])?;
     let hash = ctx.state.passwords.hash(new.expose()).await?;
     users::set_password_hash(&mut tx, id, &hash).await?;

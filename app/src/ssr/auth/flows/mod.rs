@@ -5,6 +5,7 @@
 pub mod account;
 pub mod api_account;
 pub mod api_clients;
+pub mod api_verify;
 pub mod recovery;
 pub mod requests;
 pub mod signin;
