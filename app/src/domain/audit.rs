@@ -46,6 +46,7 @@ audit_actions! {
     EmailVerified => "user.email_verified",
     VerificationResent => "user.verification_resent",
     ResetRequested => "user.reset_requested",
+    EmailSignInRequested => "user.email_sign_in_requested",
     PasswordReset => "user.password_reset",
     PasswordChanged => "user.password_changed",
     EmailChangeRequested => "user.email_change_requested",

@@ -39,10 +39,13 @@ pub enum EmailKind {
     PasswordChanged,
     /// [`payload::AccountDeleted`]: `{}`.
     AccountDeleted,
+    /// An email sign-in. [`payload::EmailSignIn`]:
+    /// `{"link": "https://…/signin/email?token=…", "code": "123456", "expires_in_minutes": 15}`.
+    EmailSignIn,
 }
 
 impl EmailKind {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::VerifyEmail,
         Self::ResetPassword,
         Self::ChangeEmailConfirm,
@@ -50,6 +53,7 @@ impl EmailKind {
         Self::SignupAttempt,
         Self::PasswordChanged,
         Self::AccountDeleted,
+        Self::EmailSignIn,
     ];
 
     /// The text stored in `outbox.kind` (and used as the `kind` metric label).
@@ -62,6 +66,7 @@ impl EmailKind {
             Self::SignupAttempt => "signup_attempt",
             Self::PasswordChanged => "password_changed",
             Self::AccountDeleted => "account_deleted",
+            Self::EmailSignIn => "email_sign_in",
         }
     }
 
@@ -117,6 +122,13 @@ pub mod payload {
     #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct AccountDeleted {}
 
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct EmailSignIn {
+        pub link: String,
+        pub code: String,
+        pub expires_in_minutes: u32,
+    }
+
     macro_rules! kinds {
         ($($ty:ident),*) => {$(
             impl Payload for $ty {
@@ -131,7 +143,8 @@ pub mod payload {
         ChangeEmailNotice,
         SignupAttempt,
         PasswordChanged,
-        AccountDeleted
+        AccountDeleted,
+        EmailSignIn
     );
 }
 

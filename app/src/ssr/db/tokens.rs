@@ -10,6 +10,7 @@ pub enum Purpose {
     VerifyEmail,
     ResetPassword,
     ChangeEmail,
+    EmailSignIn,
 }
 
 impl Purpose {
@@ -18,6 +19,7 @@ impl Purpose {
             Self::VerifyEmail => "verify_email",
             Self::ResetPassword => "reset_password",
             Self::ChangeEmail => "change_email",
+            Self::EmailSignIn => "email_sign_in",
         }
     }
 }

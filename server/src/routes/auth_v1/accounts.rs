@@ -3,7 +3,7 @@ use app::{
     error::AppError,
     ssr::{
         RequestContext,
-        auth::flows::{api_clients, recovery, signup},
+        auth::flows::{api_clients, email_sign_in, recovery, signup},
     },
 };
 use axum::{
@@ -24,6 +24,7 @@ struct AccountBody {
     password: Option<String>,
     #[serde(rename = "type")]
     kind: Option<String>,
+    phone: Option<String>,
 }
 
 /// `POST /signup`: the answer is the pending user (never a session: the address must be
@@ -63,6 +64,23 @@ pub(super) async fn resend(ctx: RequestContext, request: Request) -> Response {
         return app_error(AppError::invalid("type", "Only type signup can be resent."));
     }
     match signup::resend(&ctx, &text(body.email)).await {
+        Ok(()) => no_store(Json(serde_json::json!({}))),
+        Err(e) => app_error(e),
+    }
+}
+
+/// `POST /otp` (auth-js `signInWithOtp`, email only): a sign-in email with a link and a code
+/// if the address has an account; `{}` either way. `create_user` is ignored: nobody gets an
+/// account here (see `flows::email_sign_in`).
+pub(super) async fn otp(ctx: RequestContext, request: Request) -> Response {
+    let body: AccountBody = match json_body(request).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
+    };
+    if body.phone.is_some() && body.email.is_none() {
+        return app_error(AppError::invalid("phone", "Only email sign-in is offered."));
+    }
+    match email_sign_in::request(&ctx, &text(body.email)).await {
         Ok(()) => no_store(Json(serde_json::json!({}))),
         Err(e) => app_error(e),
     }

@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/v1/signup", post(accounts::sign_up))
         .route("/auth/v1/recover", post(accounts::recover))
         .route("/auth/v1/resend", post(accounts::resend))
+        .route("/auth/v1/otp", post(accounts::otp))
         .route(
             "/auth/v1/verify",
             get(verify::verify_link).post(verify::verify),

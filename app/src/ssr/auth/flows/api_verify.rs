@@ -6,7 +6,7 @@
 //! confirmed only by its owner, signed in (the browser's rule, `account::confirm_email_change`).
 use uuid::Uuid;
 
-use super::{account, api_clients, api_clients::TokenPair, signup};
+use super::{account, api_clients, api_clients::TokenPair, email_sign_in, signup};
 use crate::{
     domain::audit::AuditAction,
     error::{AppError, ErrorCode},
@@ -27,6 +27,9 @@ pub enum VerifyType {
     Signup,
     Recovery,
     EmailChange,
+    /// An email sign-in's link (`magiclink`) or code (`email`): the same credential.
+    MagicLink,
+    Email,
 }
 
 impl VerifyType {
@@ -35,9 +38,11 @@ impl VerifyType {
             "signup" => Ok(Self::Signup),
             "recovery" => Ok(Self::Recovery),
             "email_change" => Ok(Self::EmailChange),
+            "magiclink" => Ok(Self::MagicLink),
+            "email" => Ok(Self::Email),
             _ => Err(AppError::invalid(
                 "type",
-                "type must be signup, recovery or email_change.",
+                "type must be signup, recovery, email_change, magiclink or email.",
             )),
         }
     }
@@ -49,6 +54,7 @@ impl VerifyType {
             Self::Signup => "/verify",
             Self::Recovery => "/reset",
             Self::EmailChange => "/confirm-email",
+            Self::MagicLink | Self::Email => super::email_sign_in::LINK_PATH,
         }
     }
 }
@@ -88,6 +94,12 @@ pub async fn verify(
                 })?
         }
         (VerifyType::Recovery, Proof::Link(token)) => spend_recovery(ctx, token).await?,
+        (VerifyType::MagicLink | VerifyType::Email, Proof::Link(token)) => {
+            email_sign_in::spend_link(ctx, token).await?
+        }
+        (VerifyType::MagicLink | VerifyType::Email, Proof::Code { email, code }) => {
+            email_sign_in::spend_code(ctx, email, code).await?
+        }
         (VerifyType::EmailChange, Proof::Link(token)) => {
             account::require_live_user(ctx).await?;
             account::confirm_email_change(ctx, token)
@@ -105,6 +117,8 @@ pub async fn verify(
     };
     let method = match kind {
         VerifyType::Recovery => "recovery",
+        VerifyType::MagicLink => "magiclink",
+        VerifyType::Email => "otp",
         _ => "email/signup",
     };
     let pair = api_clients::mailbox_grant(ctx, user, method).await?;

@@ -6,6 +6,7 @@ pub mod account;
 pub mod api_account;
 pub mod api_clients;
 pub mod api_verify;
+pub mod email_sign_in;
 pub mod recovery;
 pub mod requests;
 pub mod signin;

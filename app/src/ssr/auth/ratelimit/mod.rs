@@ -58,6 +58,11 @@ pub const PASSWORD_CHECK_PER_USER: Limit = Limit::new("password_check_user", 10,
 pub const PASSWORD_CHECK_PER_IP: Limit = Limit::new("password_check_ip", 30, FIFTEEN_MINUTES);
 /// "Confirm your new address" emails per user: each goes to an address of the user's choice.
 pub const EMAIL_CHANGE_PER_USER: Limit = Limit::new("email_change_user", 3, HOUR);
+/// Email sign-in requests: each sends a mail, so a few per address (a mailbox is not flooded
+/// by strangers) and more per IP (several people behind one address).
+pub const EMAIL_SIGN_IN_PER_ACCOUNT: Limit =
+    Limit::new("email_sign_in_account", 3, FIFTEEN_MINUTES);
+pub const EMAIL_SIGN_IN_PER_IP: Limit = Limit::new("email_sign_in_ip", 10, HOUR);
 
 fn hashed(key: &str) -> String {
     let digest = Sha256::digest(key.trim().to_lowercase().as_bytes());
