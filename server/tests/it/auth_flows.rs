@@ -5,6 +5,7 @@ mod account_limits;
 mod api;
 mod api_accounts;
 mod api_contract;
+mod api_cors;
 mod api_otp;
 mod api_signing_keys;
 mod api_update_user;

@@ -12,19 +12,22 @@ use app::{
 use axum::{
     Json, Router,
     extract::{FromRequest as _, Request, State, rejection::QueryRejection},
-    http::{HeaderName, HeaderValue, StatusCode, header},
+    http::{HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
 use serde::de::DeserializeOwned;
-use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::{
+    cors::{AllowOrigin, CorsLayer},
+    set_header::SetResponseHeaderLayer,
+};
 
 use crate::oauth_error::{API_VERSION, API_VERSION_HEADER, app_error, oauth_error};
 
 /// The routes; their [`RequestContext`] carries the session layers' `Caller` and `Actor` (see
 /// `middleware::sessions`).
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, cors_origins: &[String]) -> Router {
     Router::new()
         .route("/auth/v1/token", post(token::token))
         .route("/auth/v1/user", get(user::user).put(user::update))
@@ -44,7 +47,34 @@ pub fn router(state: AppState) -> Router {
             HeaderName::from_static(API_VERSION_HEADER),
             HeaderValue::from_static(API_VERSION),
         ))
+        // Outermost: a preflight is answered before the API key is looked at.
+        .layer(cors(cors_origins))
         .with_state(state)
+}
+
+/// Browser apps on the listed origins may call `/auth/v1` (auth-js from another origin); never
+/// with credentials, since nothing here reads a cookie.
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("apikey"),
+            HeaderName::from_static("x-client-info"),
+            HeaderName::from_static(API_VERSION_HEADER),
+        ])
+        .expose_headers([
+            HeaderName::from_static(API_VERSION_HEADER),
+            header::RETRY_AFTER,
+        ])
+        .allow_credentials(false)
+        .max_age(std::time::Duration::from_secs(600))
 }
 
 /// An `apikey` header that is not one of the project's keys is refused before anything else;
