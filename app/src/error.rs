@@ -61,6 +61,9 @@ pub enum ErrorCode {
     CurrentPasswordMismatch,
     /// An email link's token or code that is unknown, used or expired.
     OtpExpired,
+    /// An admin's new user has an address that is taken (only the secret key's holder learns
+    /// this: the public sign-up answers alike).
+    EmailExists,
     ValidationFailed,
 }
 
@@ -77,6 +80,7 @@ impl ErrorCode {
             Self::ReauthenticationNotValid => "reauthentication_not_valid",
             Self::CurrentPasswordMismatch => "current_password_mismatch",
             Self::OtpExpired => "otp_expired",
+            Self::EmailExists => "email_exists",
             Self::ValidationFailed => "validation_failed",
         }
     }

@@ -32,6 +32,9 @@ audit_actions! {
     AdminSessionsRevoked => "admin.sessions_revoked",
     AdminVerificationResent => "admin.verification_resent",
     OutboxRetried => "admin.outbox_retried",
+    /// By a server holding the secret key (`/auth/v1/admin`), which has no user to act as.
+    AdminApiUserCreated => "admin.api_user_created",
+    AdminApiUserDeleted => "admin.api_user_deleted",
     /// By the `grant-admin` command, which has no user to act as.
     RoleGrantedCli => "admin.role_granted_cli",
     PostUnpublished => "post.unpublished",

@@ -4,6 +4,7 @@ mod account;
 mod account_limits;
 mod api;
 mod api_accounts;
+mod api_admin;
 mod api_contract;
 mod api_cors;
 mod api_otp;

@@ -1,6 +1,7 @@
 //! `/auth/v1`: Supabase Auth's API for API clients (sign-up, token, user, logout, recover,
 //! resend, settings); see docs/api.md.
 mod accounts;
+mod admin;
 mod token;
 mod user;
 mod verify;
@@ -28,7 +29,18 @@ use crate::oauth_error::{API_VERSION, API_VERSION_HEADER, app_error, oauth_error
 /// The routes; their [`RequestContext`] carries the session layers' `Caller` and `Actor` (see
 /// `middleware::sessions`).
 pub fn router(state: AppState, cors_origins: &[String]) -> Router {
+    let admin = Router::new()
+        .route("/auth/v1/admin/users", post(admin::create_user))
+        .route(
+            "/auth/v1/admin/users/{id}",
+            get(admin::get_user).delete(admin::delete_user),
+        )
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            admin::require_secret_key,
+        ));
     Router::new()
+        .merge(admin)
         .route("/auth/v1/token", post(token::token))
         .route("/auth/v1/user", get(user::user).put(user::update))
         .route("/auth/v1/logout", post(user::logout))

@@ -4,6 +4,7 @@
 //! could reveal whether an account exists are identical by construction.
 pub mod account;
 pub mod api_account;
+pub mod api_admin;
 pub mod api_clients;
 pub mod api_verify;
 pub mod email_sign_in;
