@@ -1,17 +1,21 @@
 -- Email sign-in (a link and a 6-digit code, issue 11 and 12): a one-time token purpose of its
 -- own, asked for through the account-request queue like "forgot password" (the request looks
 -- the same whether or not the address has an account), and voided by every recovery like the
--- other links that grant control of the account.
+-- other links that grant control of the account. And reauthentication codes (`POST
+-- /auth/v1/reauthenticate`, a code that lets one password change through): a purpose of their
+-- own, voided by recoveries too.
 
 ALTER TABLE auth.one_time_tokens DROP CONSTRAINT one_time_tokens_purpose_check;
 ALTER TABLE auth.one_time_tokens ADD CONSTRAINT one_time_tokens_purpose_check
-    CHECK (purpose IN ('verify_email', 'reset_password', 'change_email', 'email_sign_in'));
+    CHECK (purpose IN ('verify_email', 'reset_password', 'change_email', 'email_sign_in',
+                       'reauthenticate'));
 
 ALTER TABLE auth.account_requests DROP CONSTRAINT account_requests_kind_check;
 ALTER TABLE auth.account_requests ADD CONSTRAINT account_requests_kind_check
     CHECK (kind IN ('reset_password', 'resend_verification', 'email_sign_in'));
 
--- auth.end_grants as before, with email sign-in links among the links a recovery voids.
+-- auth.end_grants as before, with email sign-in links and reauthentication codes among what a
+-- recovery voids.
 -- Replaced as its owner auth_service (see ..._end_grants.sql for the trick).
 DO $$
 DECLARE
@@ -34,7 +38,7 @@ BEGIN
            SET used_at = pg_catalog.now()
          WHERE t.user_id = end_grants.uid
            AND t.used_at IS NULL
-           AND t.purpose IN ('reset_password', 'change_email', 'email_sign_in');
+           AND t.purpose IN ('reset_password', 'change_email', 'email_sign_in', 'reauthenticate');
         GET DIAGNOSTICS voided_links = ROW_COUNT;
         UPDATE auth.refresh_tokens AS r
            SET revoked_at = pg_catalog.now()

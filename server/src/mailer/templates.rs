@@ -165,6 +165,19 @@ pub fn render(kind: EmailKind, payload: &Value) -> Result<Rendered, TemplateErro
             ];
             ("Your sign-in link", blocks)
         }
+        EmailKind::Reauthentication => {
+            let p: payload::Reauthentication = parse(payload)?;
+            let blocks = vec![
+                text("Enter this code to confirm it is you before changing your password:"),
+                Code(p.code),
+                Text(format!(
+                    "It works once, for {}. If you did not ask for it, change your password: \
+                     someone may be signed in as you.",
+                    plural(p.expires_in_minutes, "minute")
+                )),
+            ];
+            ("Your confirmation code", blocks)
+        }
     };
     let subject = format!("{subject} - {PRODUCT}");
     Ok(Rendered {
@@ -297,6 +310,7 @@ mod tests {
                 json!({"signin_link": "https://x.test/signin", "forgot_link": "https://x.test/forgot"})
             }
             EmailKind::PasswordChanged | EmailKind::AccountDeleted => json!({}),
+            EmailKind::Reauthentication => json!({"code": "123456", "expires_in_minutes": 10}),
             EmailKind::EmailSignIn => {
                 json!({"link": "https://x.test/signin/email?token=a", "code": "123456", "expires_in_minutes": 15})
             }

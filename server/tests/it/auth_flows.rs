@@ -8,6 +8,7 @@ mod api_admin;
 mod api_contract;
 mod api_cors;
 mod api_otp;
+mod api_reauthenticate;
 mod api_signing_keys;
 mod api_update_user;
 mod api_verify;

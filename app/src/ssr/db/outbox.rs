@@ -42,10 +42,13 @@ pub enum EmailKind {
     /// An email sign-in. [`payload::EmailSignIn`]:
     /// `{"link": "https://…/signin/email?token=…", "code": "123456", "expires_in_minutes": 15}`.
     EmailSignIn,
+    /// A code for `updateUser` (`POST /auth/v1/reauthenticate`). [`payload::Reauthentication`]:
+    /// `{"code": "123456", "expires_in_minutes": 10}`.
+    Reauthentication,
 }
 
 impl EmailKind {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::VerifyEmail,
         Self::ResetPassword,
         Self::ChangeEmailConfirm,
@@ -54,6 +57,7 @@ impl EmailKind {
         Self::PasswordChanged,
         Self::AccountDeleted,
         Self::EmailSignIn,
+        Self::Reauthentication,
     ];
 
     /// The text stored in `outbox.kind` (and used as the `kind` metric label).
@@ -67,6 +71,7 @@ impl EmailKind {
             Self::PasswordChanged => "password_changed",
             Self::AccountDeleted => "account_deleted",
             Self::EmailSignIn => "email_sign_in",
+            Self::Reauthentication => "reauthentication",
         }
     }
 
@@ -129,6 +134,12 @@ pub mod payload {
         pub expires_in_minutes: u32,
     }
 
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct Reauthentication {
+        pub code: String,
+        pub expires_in_minutes: u32,
+    }
+
     macro_rules! kinds {
         ($($ty:ident),*) => {$(
             impl Payload for $ty {
@@ -144,7 +155,8 @@ pub mod payload {
         SignupAttempt,
         PasswordChanged,
         AccountDeleted,
-        EmailSignIn
+        EmailSignIn,
+        Reauthentication
     );
 }
 

@@ -11,6 +11,7 @@ pub enum Purpose {
     ResetPassword,
     ChangeEmail,
     EmailSignIn,
+    Reauthenticate,
 }
 
 impl Purpose {
@@ -20,6 +21,7 @@ impl Purpose {
             Self::ResetPassword => "reset_password",
             Self::ChangeEmail => "change_email",
             Self::EmailSignIn => "email_sign_in",
+            Self::Reauthenticate => "reauthenticate",
         }
     }
 }

@@ -44,6 +44,7 @@ pub fn router(state: AppState, cors_origins: &[String]) -> Router {
         .route("/auth/v1/token", post(token::token))
         .route("/auth/v1/user", get(user::user).put(user::update))
         .route("/auth/v1/logout", post(user::logout))
+        .route("/auth/v1/reauthenticate", post(user::reauthenticate))
         .route("/auth/v1/signup", post(accounts::sign_up))
         .route("/auth/v1/recover", post(accounts::recover))
         .route("/auth/v1/resend", post(accounts::resend))

@@ -47,6 +47,20 @@ pub(super) async fn update(
     }
 }
 
+/// `POST /reauthenticate` (Bearer): mails a code for `PUT /user`'s `nonce`; `{}`.
+pub(super) async fn reauthenticate(
+    ctx: RequestContext,
+    claims: Option<Extension<Claims>>,
+) -> Response {
+    if claims.is_none() {
+        return missing_token();
+    }
+    match api_account::reauthenticate(&ctx).await {
+        Ok(()) => no_store(Json(serde_json::json!({}))),
+        Err(e) => app_error(e),
+    }
+}
+
 #[derive(Deserialize)]
 pub(super) struct LogoutQuery {
     scope: Option<String>,

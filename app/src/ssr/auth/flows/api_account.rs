@@ -1,9 +1,10 @@
 //! `PUT /auth/v1/user` (auth-js `updateUser`): the account page's changes for an API client,
 //! under the account page's rules. `data` is the profile (`user_metadata`: username,
 //! display_name, bio); a new password or address needs the current password, as on the
-//! account page (`current_password`, which newer auth-js sends) — except a new password within
-//! [`MAILBOX_PROOF_WINDOW`] of a sign-in by an emailed link or code (a recovery: the reset
-//! form's rule); the address changes only when the link mailed to it is used.
+//! account page (`current_password`, which newer auth-js sends). A new password also takes a
+//! code mailed by `POST /reauthenticate` (`nonce`), or comes within [`MAILBOX_PROOF_WINDOW`]
+//! of a sign-in by an emailed link or code (a recovery: the reset form's rule). The address
+//! changes only when the link mailed to it is used.
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -13,7 +14,7 @@ use crate::{
     error::{AppError, ErrorCode},
     ssr::{
         RequestContext,
-        auth::{api_user::ApiUser, jwt::AuthMethod, sessions},
+        auth::{api_user::ApiUser, jwt::AuthMethod, ratelimit, sessions, tokens},
         db::{
             self,
             outbox::{self, payload},
@@ -71,24 +72,30 @@ pub async fn update_user(
         None => None,
     };
     let current = update.current_password.as_deref().filter(|p| !p.is_empty());
-    let mailbox_proof = update.email.is_none() && mailbox_proven_recently(amr);
-    let wants_credentials = update.password.is_some() || update.email.is_some();
-    if wants_credentials && current.is_none() && !mailbox_proof {
-        // A reauthentication nonce (`POST /reauthenticate`) is not offered yet: the current
-        // password is the one proof this server takes for these changes.
-        let (code, message) = if update.nonce.is_some() {
-            (
-                ErrorCode::ReauthenticationNotValid,
-                "Reauthentication codes are not supported: send current_password.",
-            )
-        } else {
-            (
-                ErrorCode::ReauthenticationNeeded,
-                "Send your current password (current_password) to change this.",
-            )
-        };
-        return Err(AppError::invalid("current_password", message).with_code(code));
+    let nonce = update
+        .nonce
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    let needed = || {
+        AppError::invalid(
+            "current_password",
+            "Send your current password (current_password) to change this.",
+        )
+        .with_code(ErrorCode::ReauthenticationNeeded)
+    };
+    // An address change needs the password itself (the account page's rule); a new password
+    // also takes a reauthentication code, or a recent proof of the mailbox.
+    if update.email.is_some() && current.is_none() {
+        return Err(needed());
     }
+    let proof = match (current, nonce) {
+        (Some(password), _) => Proof::Password(password),
+        (None, Some(nonce)) => Proof::Nonce(nonce),
+        (None, None) if mailbox_proven_recently(amr) => Proof::Mailbox,
+        (None, None) if update.password.is_some() => return Err(needed()),
+        (None, None) => Proof::Mailbox,
+    };
     if let Some(email) = &update.email {
         crate::domain::EmailAddress::parse(email).map_err(|m| AppError::invalid("email", m))?;
     }
@@ -96,7 +103,7 @@ pub async fn update_user(
         account::update_profile(ctx, username, display_name, bio).await?;
     }
     if let Some(new) = update.password {
-        change_password(ctx, id, family, current, new).await?;
+        change_password(ctx, id, family, proof, new).await?;
     }
     let mut new_email = None;
     if let (Some(email), Some(current)) = (&update.email, current) {
@@ -145,26 +152,32 @@ async fn metadata(ctx: &RequestContext, data: &Value) -> Result<[String; 3], App
 
 /// The account page's password change for an API client: the same checks, mail and audit
 /// entry, and the same recovery (every other sign-in, browsers included, ends; outstanding
-/// links die) — while this sign-in goes on, as the browser's own session does. `current` is
-/// `None` only for a session that just proved the mailbox (the reset form's case).
+/// links die) — while this sign-in goes on, as the browser's own session does.
 async fn change_password(
     ctx: &RequestContext,
     id: Uuid,
     family: Uuid,
-    current: Option<&str>,
+    proof: Proof<'_>,
     new: String,
 ) -> Result<(), AppError> {
     let mut tx = ctx.auth_tx().await?;
-    let user = match current {
-        Some(current) => account::confirm_password(ctx, &mut tx, id, current)
+    let user = match proof {
+        Proof::Password(current) => account::confirm_password(ctx, &mut tx, id, current)
             .await
             .map_err(password_mismatch)?,
-        None => users::find_by_id(&mut tx, id)
+        Proof::Nonce(_) | Proof::Mailbox => users::find_by_id(&mut tx, id)
             .await?
             .filter(|u| !u.is_banned())
             .ok_or(AppError::Unauthorized)?,
     };
     let new = super::new_password("password", new, &[user.email.as_str()])?;
+    if let Proof::Nonce(nonce) = proof {
+        // Checked after the new password passes, so a refused password keeps the code.
+        if let Err(e) = spend_nonce(ctx, &mut tx, id, nonce).await {
+            db::commit(tx).await?;
+            return Err(e);
+        }
+    }
     let hash = ctx.state.passwords.hash(new.expose()).await?;
     users::set_password_hash(&mut tx, id, &hash).await?;
     super::recovered(&mut tx, id).await?;
@@ -188,6 +201,81 @@ async fn change_password(
     .await?;
     db::commit(tx).await?;
     sessions::revoke_all(&ctx.state.redis, id, None).await?;
+    Ok(())
+}
+
+/// What lets a new password through.
+#[derive(Clone, Copy)]
+enum Proof<'a> {
+    /// The current password (`current_password`).
+    Password(&'a str),
+    /// A code from `POST /reauthenticate` (`nonce`).
+    Nonce(&'a str),
+    /// The access token's sign-in proved the mailbox moments ago (see
+    /// [`mailbox_proven_recently`]), or no new password is asked for.
+    Mailbox,
+}
+
+/// `POST /reauthenticate`: mails the signed-in user a code that lets one password change
+/// through without the old password, for [`MAILBOX_PROOF_WINDOW`] (a newer one replaces it).
+#[tracing::instrument(name = "api.reauthenticate", skip_all)]
+pub async fn reauthenticate(ctx: &RequestContext) -> Result<(), AppError> {
+    let id = account::require_live_user(ctx).await?;
+    ratelimit::hit(
+        &ctx.state.redis,
+        &ratelimit::REAUTHENTICATE_PER_USER,
+        &id.to_string(),
+    )
+    .await?;
+    let mut tx = ctx.auth_tx().await?;
+    let user = users::find_by_id(&mut tx, id)
+        .await?
+        .filter(|u| !u.is_banned())
+        .ok_or(AppError::Unauthorized)?;
+    let ttl = MAILBOX_PROOF_WINDOW;
+    let minted = super::issue_token(&mut tx, id, Purpose::Reauthenticate, None, ttl).await?;
+    outbox::enqueue(
+        &mut tx,
+        &outbox::OutboxEmail::new(
+            &user.email,
+            format!("reauthentication:{}", tokens::hex(&minted.token_hash)),
+            &payload::Reauthentication {
+                code: minted.code,
+                expires_in_minutes: (ttl.as_secs() / 60) as u32,
+            },
+        ),
+    )
+    .await?;
+    db::commit(tx).await?;
+    Ok(())
+}
+
+/// Spends the user's reauthentication code if `nonce` is it; a wrong one counts against it
+/// (the caller commits that).
+async fn spend_nonce(
+    ctx: &RequestContext,
+    tx: &mut db::Tx,
+    id: Uuid,
+    nonce: &str,
+) -> Result<(), AppError> {
+    let refused = || {
+        AppError::invalid(
+            "nonce",
+            "The reauthentication code is wrong, used or expired.",
+        )
+        .with_code(ErrorCode::ReauthenticationNotValid)
+    };
+    let pending = stored::pending_for_user(tx, id, Purpose::Reauthenticate)
+        .await?
+        .filter(|p| p.attempts < ctx.settings().code_attempts)
+        .ok_or_else(refused)?;
+    let expected = pending.code_hash.as_deref().unwrap_or_default();
+    let given = tokens::hash_code(&tokens::code_salt(&pending.token_hash), nonce);
+    if !tokens::same_digest(expected, &given) {
+        stored::wrong_code(tx, pending.id).await?;
+        return Err(refused());
+    }
+    stored::spend_by_id(tx, pending.id).await?;
     Ok(())
 }
 

@@ -62,6 +62,8 @@ pub const EMAIL_CHANGE_PER_USER: Limit = Limit::new("email_change_user", 3, HOUR
 /// by strangers) and more per IP (several people behind one address).
 pub const EMAIL_SIGN_IN_PER_ACCOUNT: Limit =
     Limit::new("email_sign_in_account", 3, FIFTEEN_MINUTES);
+/// Reauthentication codes mailed per user (`POST /auth/v1/reauthenticate`).
+pub const REAUTHENTICATE_PER_USER: Limit = Limit::new("reauthenticate_user", 5, HOUR);
 pub const EMAIL_SIGN_IN_PER_IP: Limit = Limit::new("email_sign_in_ip", 10, HOUR);
 
 fn hashed(key: &str) -> String {
