@@ -88,15 +88,15 @@ pub(super) async fn create_user(ctx: RequestContext, request: Request) -> Respon
     }
 }
 
-fn user_id(raw: &str) -> Result<Uuid, Response> {
+fn user_id(raw: &str) -> Result<Uuid, AppError> {
     raw.parse()
-        .map_err(|_| app_error(AppError::invalid("id", "The user id is a UUID.")))
+        .map_err(|_| AppError::invalid("id", "The user id is a UUID."))
 }
 
 pub(super) async fn get_user(ctx: RequestContext, Path(id): Path<String>) -> Response {
     let id = match user_id(&id) {
         Ok(id) => id,
-        Err(refused) => return refused,
+        Err(e) => return app_error(e),
     };
     match api_admin::get_user(&ctx, id).await {
         Ok(user) => no_store(Json(user)),
@@ -107,7 +107,7 @@ pub(super) async fn get_user(ctx: RequestContext, Path(id): Path<String>) -> Res
 pub(super) async fn delete_user(ctx: RequestContext, Path(id): Path<String>) -> Response {
     let id = match user_id(&id) {
         Ok(id) => id,
-        Err(refused) => return refused,
+        Err(e) => return app_error(e),
     };
     match api_admin::delete_user(&ctx, id).await {
         Ok(()) => no_store(Json(serde_json::json!({}))),
