@@ -13,6 +13,7 @@ mod api_signing_keys;
 mod api_update_user;
 mod api_verify;
 mod audit;
+mod email_sign_in;
 mod meter;
 mod outage;
 mod recovery;

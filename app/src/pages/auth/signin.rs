@@ -52,6 +52,7 @@ pub fn SignInPage() -> impl IntoView {
                 </div>
             })}
             <p class="muted">
+                <A href="/signin/email">"Email me a sign-in link"</A> " · "
                 <A href="/forgot">"Forgot your password?"</A> " · "
                 <A href="/signup">"Create an account"</A>
             </p>

@@ -14,11 +14,11 @@ use uuid::Uuid;
 
 use super::issue_token;
 use crate::{
-    domain::EmailAddress,
+    domain::{EmailAddress, audit::AuditAction},
     error::{AppError, ErrorCode},
     ssr::{
         RequestContext,
-        auth::{ratelimit, tokens},
+        auth::{ratelimit, sessions, tokens},
         db::{
             self, DbError, Tx,
             account_requests::RequestKind,
@@ -117,11 +117,53 @@ pub async fn spend_code(ctx: &RequestContext, email: &str, code: &str) -> Result
 }
 
 /// The mailbox is proven: an address still waiting for confirmation is confirmed by it (the
-/// sign-in itself is recorded by whoever turns this into a session).
+/// sign-in itself is recorded by whoever turns this into a session). A banned user is refused
+/// before anything commits, so the link is not spent.
 async fn proven(mut tx: Tx, user_id: Uuid) -> Result<Uuid, AppError> {
+    let user = users::find_by_id(&mut tx, user_id)
+        .await?
+        .ok_or_else(expired)?;
+    if user.is_banned() {
+        return Err(AppError::invalid(
+            "email",
+            "This account is suspended. Contact support if you think this is a mistake.",
+        )
+        .with_code(ErrorCode::UserBanned));
+    }
     users::confirm_email(&mut tx, user_id).await?;
     db::commit(tx).await?;
     Ok(user_id)
+}
+
+/// Turns a proven mailbox into a browser session (a new session id), recorded as a sign-in.
+/// The place where a user's second factor will be asked for (the `mfa` work's second step)
+/// before the session is established.
+#[tracing::instrument(name = "auth.email_sign_in.browser", skip_all)]
+pub async fn sign_in_browser(
+    ctx: &RequestContext,
+    session: &tower_sessions::Session,
+    user_id: Uuid,
+    via: &str,
+) -> Result<(), AppError> {
+    let mut tx = ctx.auth_tx().await?;
+    users::record_sign_in(&mut tx, user_id).await?;
+    ctx.audit(
+        &mut tx,
+        AuditAction::SignedIn,
+        Some(user_id),
+        Some(user_id),
+        serde_json::json!({ "via": "browser", "method": format!("email-{via}") }),
+    )
+    .await?;
+    db::commit(tx).await?;
+    sessions::establish(
+        session,
+        &ctx.state.redis,
+        ctx.settings(),
+        user_id,
+        &ctx.caller,
+    )
+    .await
 }
 
 /// A link or code that is unknown, used, expired or out of attempts: one answer for all.
