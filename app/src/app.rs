@@ -18,6 +18,7 @@ use crate::pages::{
     },
     auth::{
         confirm_email::ConfirmEmailPage,
+        email_sign_in::EmailSignInPage,
         forgot::ForgotPage,
         reset::ResetPage,
         signin::SignInPage,
@@ -110,6 +111,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("signup") view=SignUpPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("signup"), StaticSegment("done")) view=SignUpDonePage ssr=SsrMode::Async />
                     <Route path=StaticSegment("signin") view=SignInPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("signin"), StaticSegment("email")) view=EmailSignInPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("verify") view=VerifyPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("forgot") view=ForgotPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("reset") view=ResetPage ssr=SsrMode::Async />

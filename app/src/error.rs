@@ -57,6 +57,17 @@ pub enum ErrorCode {
     PasswordTooShort,
     /// A new password refused as too easy to guess.
     PasswordGuessable,
+    /// A password or email change without the current password (or a reauthentication code).
+    ReauthenticationNeeded,
+    /// A reauthentication code that is wrong, used or expired.
+    ReauthenticationNotValid,
+    /// The current password sent with a change is not right.
+    CurrentPasswordMismatch,
+    /// An email link's token or code that is unknown, used or expired.
+    OtpExpired,
+    /// An admin's new user has an address that is taken (only the secret key's holder learns
+    /// this: the public sign-up answers alike).
+    EmailExists,
     ValidationFailed,
 }
 
@@ -69,6 +80,11 @@ impl ErrorCode {
             Self::RefreshTokenNotFound => "refresh_token_not_found",
             Self::RefreshTokenAlreadyUsed => "refresh_token_already_used",
             Self::PasswordTooShort | Self::PasswordGuessable => "weak_password",
+            Self::ReauthenticationNeeded => "reauthentication_needed",
+            Self::ReauthenticationNotValid => "reauthentication_not_valid",
+            Self::CurrentPasswordMismatch => "current_password_mismatch",
+            Self::OtpExpired => "otp_expired",
+            Self::EmailExists => "email_exists",
             Self::ValidationFailed => "validation_failed",
         }
     }

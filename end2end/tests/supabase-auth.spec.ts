@@ -15,13 +15,21 @@ const baseURL = process.env.PALISADE_PUBLIC_URL ?? "http://127.0.0.1:3000";
 /** The project's publishable key, derived from the server secret as the server derives it
  * (`app/src/ssr/auth/api_keys.rs`; `server api-keys` prints it). */
 function publishableKey(): string {
+  return `sb_publishable_${derivedKey("publishable").slice(0, 32)}`;
+}
+
+/** The secret key (`sb_secret_…`), for the admin API only: a server's, never a browser's. */
+function secretKey(): string {
+  return `sb_secret_${derivedKey("secret").slice(0, 48)}`;
+}
+
+function derivedKey(kind: "publishable" | "secret"): string {
   const secret = process.env.PALISADE_SECRET ?? "";
   expect(secret, "PALISADE_SECRET of the server under test").not.toBe("");
-  const digest = createHash("sha256")
-    .update("palisade/api-key/publishable/v1\0")
+  return createHash("sha256")
+    .update(`palisade/api-key/${kind}/v1\0`)
     .update(secret)
     .digest("hex");
-  return `sb_publishable_${digest.slice(0, 32)}`;
 }
 
 /** A client configured the way supabase-js's createClient configures it: the key as `apikey`
@@ -29,8 +37,7 @@ function publishableKey(): string {
  * it requested. Each client is a device of its own behind the proxy (scripts/test trusts
  * 127.0.0.1 as one), so the suite's sign-ins do not spend the browser specs' per-address
  * limits. */
-function client(seen: string[] = []): InstanceType<typeof AuthClient> {
-  const key = publishableKey();
+function client(seen: string[] = [], key = publishableKey()): InstanceType<typeof AuthClient> {
   const address = `10.${rand255()}.${rand255()}.${1 + rand255() % 254}`;
   return new AuthClient({
     url: `${baseURL}/auth/v1`,
@@ -205,4 +212,136 @@ test("signUp waits for the emailed confirmation, alike for a taken address; rese
   const reset = await auth.resetPasswordForEmail(email);
   expect(reset.error).toBeNull();
   await latestMail(email, /reset/i, since);
+});
+
+/** The 6-digit code of a mail (set on a line of its own in the text part). */
+function codeIn(mail: { text: string }): string {
+  const match = mail.text.match(/^\s+(\d{6})\s*$/m);
+  expect(match, `a code in: ${mail.text}`).not.toBeNull();
+  return match![1];
+}
+
+/** The token of the mail's link to `path`. */
+function tokenIn(mail: Parameters<typeof linkTo>[0], path: string): string {
+  return new URL(linkTo(mail, path), baseURL).searchParams.get("token")!;
+}
+
+test("updateUser changes metadata, and the password and address with the current password", async ({
+  page,
+}) => {
+  const email = await confirmedAccount(page, "sb-update");
+  const auth = client();
+  const since = Date.now() - 1000;
+  expect((await auth.signInWithPassword({ email, password })).error).toBeNull();
+
+  const meta = await auth.updateUser({ data: { display_name: "Contract Suite" } });
+  expect(meta.error).toBeNull();
+  expect(meta.data.user!.user_metadata.display_name).toBe("Contract Suite");
+  const unknownKey = await auth.updateUser({ data: { avatar_url: "https://x.test/a.png" } });
+  expect(unknownKey.error!.code).toBe("validation_failed");
+
+  const newPassword = "Contract-Suite-Password-43";
+  const without = await auth.updateUser({ password: newPassword });
+  expect(without.error!.code).toBe("reauthentication_needed");
+  // Newer auth-js sends current_password; the body passes it through as is.
+  const changed = await auth.updateUser({
+    password: newPassword,
+    current_password: password,
+  } as Parameters<typeof auth.updateUser>[0]);
+  expect(changed.error).toBeNull();
+  expect((await client().signInWithPassword({ email, password })).error!.code).toBe(
+    "invalid_credentials",
+  );
+  expect((await client().signInWithPassword({ email, password: newPassword })).error).toBeNull();
+
+  // reauthenticate mails a code that lets one more change through as the nonce.
+  expect((await auth.reauthenticate()).error).toBeNull();
+  const nonce = codeIn(await latestMail(email, /confirmation code/i, since));
+  const third = await auth.updateUser({ password, nonce });
+  expect(third.error).toBeNull();
+
+  // A new address: a link to it, nothing changes until the owner confirms it signed in.
+  const target = uniqueEmail("sb-update-new");
+  const moving = await auth.updateUser({
+    email: target,
+    current_password: password,
+  } as Parameters<typeof auth.updateUser>[0]);
+  expect(moving.error).toBeNull();
+  expect(moving.data.user!.email).toBe(email);
+  expect((moving.data.user as unknown as { new_email: string }).new_email).toBe(target);
+  const confirm = await latestMail(target, /new email address/i, since);
+  // auth-js sends no user token with verifyOtp: Palisade confirms an address change only for
+  // its owner signed in (the browser's rule), so the bare client is refused and nothing moves.
+  const bare = await client().verifyOtp({
+    token_hash: tokenIn(confirm, "/confirm-email"),
+    type: "email_change",
+  });
+  expect(bare.error!.status).toBe(401);
+  expect((await auth.getUser()).data.user!.email).toBe(email);
+});
+
+test("resetPasswordForEmail mails a link whose token verifyOtp turns into a recovery session", async () => {
+  const admin = client([], secretKey()).admin;
+  const email = uniqueEmail("sb-recover");
+  expect((await admin.createUser({ email, password, email_confirm: true })).error).toBeNull();
+  const auth = client();
+  const since = Date.now() - 1000;
+
+  expect((await auth.resetPasswordForEmail(email)).error).toBeNull();
+  const mail = await latestMail(email, /reset/i, since);
+  const token_hash = tokenIn(mail, "/reset");
+  const { data, error } = await auth.verifyOtp({ token_hash, type: "recovery" });
+  expect(error).toBeNull();
+  expect(data.session!.access_token).toBeTruthy();
+  // The recovery session sets the new password without the old one.
+  const newPassword = "Contract-Recovered-Password-44";
+  expect((await auth.updateUser({ password: newPassword })).error).toBeNull();
+  expect((await client().signInWithPassword({ email, password: newPassword })).error).toBeNull();
+  const again = await client().verifyOtp({ token_hash, type: "recovery" });
+  expect(again.error!.code).toBe("otp_expired");
+});
+
+test("signInWithOtp mails one link and code; the code signs in, for any address the same answer", async ({
+  page,
+}) => {
+  const email = await confirmedAccount(page, "sb-otp");
+  const auth = client();
+  const since = Date.now() - 1000;
+
+  expect((await auth.signInWithOtp({ email })).error).toBeNull();
+  const nobody = await client().signInWithOtp({ email: uniqueEmail("sb-otp-nobody") });
+  expect(nobody.error).toBeNull();
+  const mail = await latestMail(email, /sign-in link/i, since);
+  const { data, error } = await auth.verifyOtp({ email, token: codeIn(mail), type: "email" });
+  expect(error).toBeNull();
+  expect(data.session!.user.email).toBe(email);
+  expect((await auth.getUser()).data.user!.email).toBe(email);
+  // Link and code are one credential.
+  const link = await client().verifyOtp({
+    token_hash: tokenIn(mail, "/signin/email"),
+    type: "magiclink",
+  });
+  expect(link.error!.code).toBe("otp_expired");
+});
+
+test("the admin API works with the secret key and refuses the publishable one", async () => {
+  const admin = client([], secretKey()).admin;
+  const email = uniqueEmail("sb-admin");
+
+  const created = await admin.createUser({ email, password, email_confirm: true });
+  expect(created.error).toBeNull();
+  const id = created.data.user!.id;
+  expect((await admin.getUserById(id)).data.user!.email).toBe(email);
+  expect((await client().signInWithPassword({ email, password })).error).toBeNull();
+  const taken = await admin.createUser({ email, password });
+  expect(taken.error!.code).toBe("email_exists");
+
+  const refused = await client().admin.getUserById(id);
+  expect(refused.error!.status).toBe(401);
+
+  expect((await admin.deleteUser(id)).error).toBeNull();
+  expect((await admin.getUserById(id)).error!.status).toBe(404);
+  expect((await client().signInWithPassword({ email, password })).error!.code).toBe(
+    "invalid_credentials",
+  );
 });

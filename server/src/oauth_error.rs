@@ -100,7 +100,13 @@ pub fn app_error(e: AppError) -> Response {
             if let Some(reason) = code.weak_password_reason() {
                 body["weak_password"] = serde_json::json!({ "reasons": [reason] });
             }
-            answer(StatusCode::BAD_REQUEST, body)
+            // Supabase answers a taken address with 422, everything else here with 400.
+            let status = if code == ErrorCode::EmailExists {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            answer(status, body)
         }
         AppError::Unauthorized => invalid_token("This sign-in is no longer valid. Sign in again."),
         AppError::Forbidden => oauth_error(

@@ -334,7 +334,10 @@ fn router(state: AppState, settings: &Settings) -> Router {
     // what inside them learnt about the viewer.
     let leptos = sessions::with_sessions(
         leptos
-            .merge(crate::routes::auth_v1::router(state.clone()))
+            .merge(crate::routes::auth_v1::router(
+                state.clone(),
+                &settings.http.auth_cors_origins,
+            ))
             .layer(middleware::from_fn(cache_policy::note_viewer)),
         &state,
         &settings.http.trusted_proxies,
@@ -377,7 +380,10 @@ fn router(state: AppState, settings: &Settings) -> Router {
                     security_headers::security_headers,
                 ))
                 .layer(middleware::from_fn_with_state(
-                    same_origin::Origin::of(&settings.public_url),
+                    same_origin::Origins {
+                        own: same_origin::Origin::of(&settings.public_url),
+                        auth_api: settings.http.auth_cors_origins.clone().into(),
+                    },
                     same_origin::same_origin_only,
                 ))
                 .layer(CompressionLayer::new())

@@ -10,7 +10,7 @@ use crate::{
 #[cfg(feature = "ssr")]
 use crate::ssr::{
     admin,
-    auth::flows::{recovery, signin, signup},
+    auth::flows::{email_sign_in, recovery, signin, signup},
     serve,
 };
 
@@ -95,6 +95,43 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
     serve(async |ctx| {
         recovery::reset(&ctx, &token, password).await?;
         super::redirect("/signin?reset=1");
+        Ok(())
+    })
+    .await
+}
+
+/// "Email me a sign-in link": the same answer for any address (see `flows::email_sign_in`).
+#[server(endpoint = "auth/email_sign_in")]
+pub async fn request_email_sign_in(email: String) -> Result<(), AppError> {
+    serve(async |ctx| {
+        email_sign_in::request(&ctx, &email).await?;
+        super::redirect("/signin/email?sent=1");
+        Ok(())
+    })
+    .await
+}
+
+/// The button on the page the sign-in link opens: only this POST spends the link.
+#[server(endpoint = "auth/email_sign_in_link")]
+pub async fn email_sign_in_link(token: String) -> Result<(), AppError> {
+    serve(async |ctx| {
+        let user = email_sign_in::spend_link(&ctx, &token).await?;
+        let session = ctx.session().await?;
+        email_sign_in::sign_in_browser(&ctx, &session, user, "link").await?;
+        super::redirect("/account");
+        Ok(())
+    })
+    .await
+}
+
+/// The code from the same email, in any browser.
+#[server(endpoint = "auth/email_sign_in_code")]
+pub async fn email_sign_in_code(email: String, code: String) -> Result<(), AppError> {
+    serve(async |ctx| {
+        let user = email_sign_in::spend_code(&ctx, &email, &code).await?;
+        let session = ctx.session().await?;
+        email_sign_in::sign_in_browser(&ctx, &session, user, "code").await?;
+        super::redirect("/account");
         Ok(())
     })
     .await

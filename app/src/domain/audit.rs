@@ -32,6 +32,9 @@ audit_actions! {
     AdminSessionsRevoked => "admin.sessions_revoked",
     AdminVerificationResent => "admin.verification_resent",
     OutboxRetried => "admin.outbox_retried",
+    /// By a server holding the secret key (`/auth/v1/admin`), which has no user to act as.
+    AdminApiUserCreated => "admin.api_user_created",
+    AdminApiUserDeleted => "admin.api_user_deleted",
     /// By the `grant-admin` command, which has no user to act as.
     RoleGrantedCli => "admin.role_granted_cli",
     PostUnpublished => "post.unpublished",
@@ -46,6 +49,7 @@ audit_actions! {
     EmailVerified => "user.email_verified",
     VerificationResent => "user.verification_resent",
     ResetRequested => "user.reset_requested",
+    EmailSignInRequested => "user.email_sign_in_requested",
     PasswordReset => "user.password_reset",
     PasswordChanged => "user.password_changed",
     EmailChangeRequested => "user.email_change_requested",

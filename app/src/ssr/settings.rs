@@ -14,6 +14,8 @@ pub struct AuthSettings {
     pub verify_email_ttl: Duration,
     pub reset_password_ttl: Duration,
     pub change_email_ttl: Duration,
+    /// How long an email sign-in's link and code work.
+    pub email_sign_in_ttl: Duration,
     /// Wrong 6-digit codes allowed per token before its code stops working (its link keeps
     /// working: see `flows::signup::verify_with_code`).
     pub code_attempts: i32,
@@ -34,6 +36,7 @@ impl AuthSettings {
             verify_email_ttl: Duration::from_secs(24 * 3600),
             reset_password_ttl: Duration::from_secs(3600),
             change_email_ttl: Duration::from_secs(24 * 3600),
+            email_sign_in_ttl: Duration::from_secs(15 * 60),
             code_attempts: 5,
             step_up_window: Duration::from_secs(10 * 60),
             hashing_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),

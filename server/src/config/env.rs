@@ -146,6 +146,8 @@ impl Settings {
                     .map_err(|e| invalid("PALISADE_METRICS_LISTEN", e))?,
             ),
         };
+        let auth_cors_origins = cors_origins(&var("PALISADE_AUTH_CORS_ORIGINS", ""), &public_url)
+            .map_err(|e| invalid("PALISADE_AUTH_CORS_ORIGINS", e))?;
         let trusted_proxies = TrustedProxies::parse(&var("PALISADE_TRUSTED_PROXIES", ""))
             .map_err(|e| invalid("PALISADE_TRUSTED_PROXIES", e))?;
 
@@ -194,6 +196,7 @@ impl Settings {
                 shutdown_grace: millis(get, "PALISADE_SHUTDOWN_GRACE_MS", 20_000)?,
                 ready_timeout: millis(get, "PALISADE_READY_TIMEOUT_MS", 1_000)?,
                 trusted_proxies,
+                auth_cors_origins,
             },
             sessions: SessionSettings {
                 idle: hours(get, "PALISADE_SESSION_IDLE_HOURS", 7 * 24)?,
@@ -306,4 +309,34 @@ fn hours(
     default: u64,
 ) -> Result<Duration, ConfigError> {
     number(get, name, default).map(|h: u64| Duration::from_secs(h * 3600))
+}
+
+/// The origins listed in `PALISADE_AUTH_CORS_ORIGINS`, or the public URL's alone when none are:
+/// each exactly `scheme://host[:port]`, as browsers send `Origin` (no wildcard, no path).
+fn cors_origins(listed: &str, public_url: &str) -> Result<Vec<String>, String> {
+    let listed: Vec<&str> = listed
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .collect();
+    if listed.is_empty() {
+        let after_scheme = public_url.find("://").map_or(0, |i| i + 3);
+        let end = public_url[after_scheme..]
+            .find('/')
+            .map_or(public_url.len(), |i| after_scheme + i);
+        return Ok(vec![public_url[..end].to_ascii_lowercase()]);
+    }
+    listed
+        .into_iter()
+        .map(|origin| {
+            let host = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"))
+                .ok_or_else(|| format!("{origin:?} is not http(s)://host[:port]"))?;
+            if host.is_empty() || host.contains(['/', '*', '?', '#', '@', ' ']) {
+                return Err(format!("{origin:?} is not http(s)://host[:port]"));
+            }
+            Ok(origin.to_ascii_lowercase())
+        })
+        .collect()
 }

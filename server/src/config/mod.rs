@@ -91,6 +91,10 @@ pub struct HttpSettings {
     /// Reverse proxies whose `X-Forwarded-For` is believed. None by default, so the TCP peer
     /// is the client and no client can choose its address.
     pub trusted_proxies: TrustedProxies,
+    /// Origins (`scheme://host[:port]`) whose browser apps may call `/auth/v1` across origins
+    /// (`PALISADE_AUTH_CORS_ORIGINS`, comma-separated); by default only the public URL's own.
+    /// Never `*`, and never with credentials: `/auth/v1` takes no cookies.
+    pub auth_cors_origins: Vec<String>,
 }
 
 #[derive(Clone, Debug)]

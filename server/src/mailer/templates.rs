@@ -150,6 +150,34 @@ pub fn render(kind: EmailKind, payload: &Value) -> Result<Rendered, TemplateErro
             ];
             ("Your account was deleted", blocks)
         }
+        EmailKind::EmailSignIn => {
+            let p: payload::EmailSignIn = parse(payload)?;
+            let blocks = vec![
+                text("Someone asked to sign in to your account with this email address."),
+                action(kind, "link", "Sign in", p.link)?,
+                text("Or enter this code where you asked to sign in:"),
+                Code(p.code),
+                Text(format!(
+                    "The link and the code work once, for {}. If you did not ask to sign in, \
+                     ignore this email: nobody can sign in without it.",
+                    plural(p.expires_in_minutes, "minute")
+                )),
+            ];
+            ("Your sign-in link", blocks)
+        }
+        EmailKind::Reauthentication => {
+            let p: payload::Reauthentication = parse(payload)?;
+            let blocks = vec![
+                text("Enter this code to confirm it is you before changing your password:"),
+                Code(p.code),
+                Text(format!(
+                    "It works once, for {}. If you did not ask for it, change your password: \
+                     someone may be signed in as you.",
+                    plural(p.expires_in_minutes, "minute")
+                )),
+            ];
+            ("Your confirmation code", blocks)
+        }
     };
     let subject = format!("{subject} - {PRODUCT}");
     Ok(Rendered {
@@ -282,6 +310,10 @@ mod tests {
                 json!({"signin_link": "https://x.test/signin", "forgot_link": "https://x.test/forgot"})
             }
             EmailKind::PasswordChanged | EmailKind::AccountDeleted => json!({}),
+            EmailKind::Reauthentication => json!({"code": "123456", "expires_in_minutes": 10}),
+            EmailKind::EmailSignIn => {
+                json!({"link": "https://x.test/signin/email?token=a", "code": "123456", "expires_in_minutes": 15})
+            }
         }
     }
 

@@ -10,6 +10,15 @@ use axum::{
 #[derive(Clone, Debug)]
 pub struct Origin(String);
 
+/// The app's origin, and the ones whose browser apps may also call `/auth/v1` (its CORS
+/// setting): `/auth/v1` takes no cookies, so a listed origin's calls carry only what the app
+/// itself puts in them.
+#[derive(Clone, Debug)]
+pub struct Origins {
+    pub own: Origin,
+    pub auth_api: std::sync::Arc<[String]>,
+}
+
 impl Origin {
     pub fn of(public_url: &str) -> Self {
         let after_scheme = public_url.find("://").map_or(0, |i| i + 3);
@@ -24,7 +33,12 @@ impl Origin {
 /// `Sec-Fetch-Site` (and `Origin` on every POST), so a cross-site form or fetch is caught by one
 /// of them; requests without either come from non-browser clients, which carry no ambient
 /// cookies to abuse.
-pub async fn same_origin_only(State(own): State<Origin>, request: Request, next: Next) -> Response {
+pub async fn same_origin_only(
+    State(origins): State<Origins>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let own = &origins.own;
     let safe = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
@@ -38,7 +52,8 @@ pub async fn same_origin_only(State(own): State<Origin>, request: Request, next:
             (Some(_), _) => false,
             (None, Some(origin)) => origin.eq_ignore_ascii_case(&own.0),
             (None, None) => true,
-        };
+        } || (request.uri().path().starts_with("/auth/v1/")
+            && origin.is_some_and(|o| origins.auth_api.iter().any(|a| a.eq_ignore_ascii_case(o))));
         if !allowed {
             tracing::warn!(?fetch_site, ?origin, "cross-origin request refused");
             return (

@@ -53,6 +53,7 @@ pub fn SignInPage() -> impl IntoView {
             })}
             <PasskeySignIn />
             <p class="muted">
+                <A href="/signin/email">"Email me a sign-in link"</A> " · "
                 <A href="/forgot">"Forgot your password?"</A> " · "
                 <A href="/signup">"Create an account"</A>
             </p>

@@ -26,6 +26,9 @@ pub struct ApiUser {
     pub updated_at: DateTime<Utc>,
     pub last_sign_in_at: Option<DateTime<Utc>>,
     pub is_anonymous: bool,
+    /// The address an email change waits to move to (answered by `PUT /user` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_email: Option<String>,
     // Palisade's own answer before it spoke Supabase's, kept for the clients written to it.
     pub username: String,
     pub display_name: Option<String>,
@@ -66,6 +69,7 @@ impl ApiUser {
             updated_at: user.updated_at,
             last_sign_in_at: user.last_sign_in_at,
             is_anonymous: false,
+            new_email: None,
             username: profile.username.clone(),
             display_name: profile.display_name.clone(),
             bio: profile.bio.clone(),

@@ -9,6 +9,7 @@ use super::{DbError, Tx};
 pub enum RequestKind {
     ResetPassword,
     ResendVerification,
+    EmailSignIn,
 }
 
 impl RequestKind {
@@ -16,13 +17,18 @@ impl RequestKind {
         match self {
             Self::ResetPassword => "reset_password",
             Self::ResendVerification => "resend_verification",
+            Self::EmailSignIn => "email_sign_in",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::ResetPassword, Self::ResendVerification]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            Self::ResetPassword,
+            Self::ResendVerification,
+            Self::EmailSignIn,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 

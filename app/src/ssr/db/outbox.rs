@@ -39,10 +39,16 @@ pub enum EmailKind {
     PasswordChanged,
     /// [`payload::AccountDeleted`]: `{}`.
     AccountDeleted,
+    /// An email sign-in. [`payload::EmailSignIn`]:
+    /// `{"link": "https://…/signin/email?token=…", "code": "123456", "expires_in_minutes": 15}`.
+    EmailSignIn,
+    /// A code for `updateUser` (`POST /auth/v1/reauthenticate`). [`payload::Reauthentication`]:
+    /// `{"code": "123456", "expires_in_minutes": 10}`.
+    Reauthentication,
 }
 
 impl EmailKind {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 9] = [
         Self::VerifyEmail,
         Self::ResetPassword,
         Self::ChangeEmailConfirm,
@@ -50,6 +56,8 @@ impl EmailKind {
         Self::SignupAttempt,
         Self::PasswordChanged,
         Self::AccountDeleted,
+        Self::EmailSignIn,
+        Self::Reauthentication,
     ];
 
     /// The text stored in `outbox.kind` (and used as the `kind` metric label).
@@ -62,6 +70,8 @@ impl EmailKind {
             Self::SignupAttempt => "signup_attempt",
             Self::PasswordChanged => "password_changed",
             Self::AccountDeleted => "account_deleted",
+            Self::EmailSignIn => "email_sign_in",
+            Self::Reauthentication => "reauthentication",
         }
     }
 
@@ -117,6 +127,19 @@ pub mod payload {
     #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct AccountDeleted {}
 
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct EmailSignIn {
+        pub link: String,
+        pub code: String,
+        pub expires_in_minutes: u32,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct Reauthentication {
+        pub code: String,
+        pub expires_in_minutes: u32,
+    }
+
     macro_rules! kinds {
         ($($ty:ident),*) => {$(
             impl Payload for $ty {
@@ -131,7 +154,9 @@ pub mod payload {
         ChangeEmailNotice,
         SignupAttempt,
         PasswordChanged,
-        AccountDeleted
+        AccountDeleted,
+        EmailSignIn,
+        Reauthentication
     );
 }
 

@@ -152,3 +152,19 @@ pub async fn revoke_beyond(tx: &mut Tx, user_id: Uuid, keep: i64) -> Result<u64,
     .await?;
     Ok(done.rows_affected())
 }
+
+/// Brings back the tokens of `family` that this transaction's recovery (`tokens::end_grants`)
+/// revoked: a password change ends every sign-in but the one that made it, as the browser's
+/// keeps its own session. Only rows revoked at this transaction's `now()` come back, so a
+/// family ended earlier stays ended.
+pub async fn keep_family(tx: &mut Tx, user_id: Uuid, family_id: Uuid) -> Result<u64, DbError> {
+    let done = sqlx::query!(
+        "update auth.refresh_tokens set revoked_at = null \
+         where user_id = $1 and family_id = $2 and revoked_at = now() and expires_at > now()",
+        user_id,
+        family_id,
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}

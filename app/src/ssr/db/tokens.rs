@@ -10,6 +10,8 @@ pub enum Purpose {
     VerifyEmail,
     ResetPassword,
     ChangeEmail,
+    EmailSignIn,
+    Reauthenticate,
 }
 
 impl Purpose {
@@ -18,6 +20,8 @@ impl Purpose {
             Self::VerifyEmail => "verify_email",
             Self::ResetPassword => "reset_password",
             Self::ChangeEmail => "change_email",
+            Self::EmailSignIn => "email_sign_in",
+            Self::Reauthenticate => "reauthenticate",
         }
     }
 }

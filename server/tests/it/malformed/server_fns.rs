@@ -53,6 +53,12 @@ const FUNCTIONS: &[(&str, &[(&str, Kind)])] = &[
     ("/api/auth/verify_code", &[("email", Text), ("code", Text)]),
     ("/api/auth/resend", &[("email", Text)]),
     ("/api/auth/forgot", &[("email", Text)]),
+    ("/api/auth/email_sign_in", &[("email", Text)]),
+    ("/api/auth/email_sign_in_link", &[("token", Text)]),
+    (
+        "/api/auth/email_sign_in_code",
+        &[("email", Text), ("code", Text)],
+    ),
     ("/api/auth/reset", &[("token", Text), ("password", Text)]),
     (
         "/api/auth/password_strength",

@@ -99,7 +99,7 @@ pub async fn update_profile(
 /// Checks the current password of a signed-in user (for sensitive changes). Guesses count in
 /// the sign-in backoff of the (account, address) pair, so a stolen session cookie is not an
 /// unlimited password oracle.
-async fn confirm_password(
+pub(super) async fn confirm_password(
     ctx: &RequestContext,
     tx: &mut db::Tx,
     id: Uuid,

@@ -3,7 +3,11 @@
 //! (state change + audit entry + outbox email together) and its session work. Answers that
 //! could reveal whether an account exists are identical by construction.
 pub mod account;
+pub mod api_account;
+pub mod api_admin;
 pub mod api_clients;
+pub mod api_verify;
+pub mod email_sign_in;
 pub mod passkey_signin;
 pub mod passkeys;
 pub mod recovery;

@@ -90,6 +90,11 @@ async fn resolve(
             AuditAction::VerificationResent
         }
         RequestKind::ResendVerification => return Ok(()),
+        RequestKind::EmailSignIn if user.is_banned() => return Ok(()),
+        RequestKind::EmailSignIn => {
+            super::email_sign_in::queue_link(tx, settings, user.id, &user.email).await?;
+            AuditAction::EmailSignInRequested
+        }
     };
     // Recorded as coming from whoever asked, as the request's own audit entries are.
     let caller = Caller {

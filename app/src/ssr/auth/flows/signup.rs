@@ -76,9 +76,9 @@ pub async fn sign_up(
     Ok(answered)
 }
 
-/// Spends the link's token and confirms the address.
+/// Spends the link's token and confirms the address; returns whose it was.
 #[tracing::instrument(name = "auth.verify_email", skip_all)]
-pub async fn verify_with_link(ctx: &RequestContext, token: &str) -> Result<(), AppError> {
+pub async fn verify_with_link(ctx: &RequestContext, token: &str) -> Result<Uuid, AppError> {
     let mut tx = ctx.auth_tx().await?;
     let spent = stored::spend(&mut tx, Purpose::VerifyEmail, &tokens::hash_token(token))
         .await?
@@ -87,12 +87,13 @@ pub async fn verify_with_link(ctx: &RequestContext, token: &str) -> Result<(), A
 }
 
 /// Confirms the address, records how, and commits: the end of both verification paths.
+/// Returns whose address it was.
 async fn confirm_and_commit(
     ctx: &RequestContext,
     mut tx: crate::ssr::db::Tx,
     user_id: uuid::Uuid,
     via: &str,
-) -> Result<(), AppError> {
+) -> Result<Uuid, AppError> {
     users::confirm_email(&mut tx, user_id).await?;
     ctx.audit(
         &mut tx,
@@ -103,7 +104,7 @@ async fn confirm_and_commit(
     )
     .await?;
     db::commit(tx).await?;
-    Ok(())
+    Ok(user_id)
 }
 
 /// The 6-digit code from the same email, entered with the address it was sent to. Entries are
@@ -114,7 +115,7 @@ pub async fn verify_with_code(
     ctx: &RequestContext,
     email: &str,
     code: &str,
-) -> Result<(), AppError> {
+) -> Result<Uuid, AppError> {
     let email = EmailAddress::parse(email).map_err(|m| AppError::invalid("email", m))?;
     let key = email.to_string();
     let redis = &ctx.state.redis;

@@ -61,6 +61,13 @@ pub const PASSWORD_CHECK_PER_IP: Limit = Limit::new("password_check_ip", 30, FIF
 pub const PASSKEY_CEREMONY_PER_IP: Limit = Limit::new("passkey_ceremony_ip", 60, FIVE_MINUTES);
 /// "Confirm your new address" emails per user: each goes to an address of the user's choice.
 pub const EMAIL_CHANGE_PER_USER: Limit = Limit::new("email_change_user", 3, HOUR);
+/// Email sign-in requests: each sends a mail, so a few per address (a mailbox is not flooded
+/// by strangers) and more per IP (several people behind one address).
+pub const EMAIL_SIGN_IN_PER_ACCOUNT: Limit =
+    Limit::new("email_sign_in_account", 3, FIFTEEN_MINUTES);
+/// Reauthentication codes mailed per user (`POST /auth/v1/reauthenticate`).
+pub const REAUTHENTICATE_PER_USER: Limit = Limit::new("reauthenticate_user", 5, HOUR);
+pub const EMAIL_SIGN_IN_PER_IP: Limit = Limit::new("email_sign_in_ip", 10, HOUR);
 
 fn hashed(key: &str) -> String {
     let digest = Sha256::digest(key.trim().to_lowercase().as_bytes());
