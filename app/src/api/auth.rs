@@ -32,8 +32,16 @@ pub async fn sign_in(
 ) -> Result<(), AppError> {
     serve(async |ctx| {
         let session = ctx.session().await?;
-        signin::sign_in(&ctx, &session, &email, &password).await?;
-        super::redirect_or(next.as_deref(), "/account");
+        match signin::sign_in(&ctx, &session, &email, &password).await? {
+            signin::SignInOutcome::SignedIn(_) => super::redirect_or(next.as_deref(), "/account"),
+            signin::SignInOutcome::SecondFactor => {
+                let next = crate::domain::redirect::local_path_or(next.as_deref(), "/account");
+                super::redirect(&format!(
+                    "/signin/factor?next={}",
+                    crate::domain::redirect::encode_query_value(&next)
+                ));
+            }
+        }
         Ok(())
     })
     .await

@@ -32,6 +32,8 @@ audit_actions! {
     AdminSessionsRevoked => "admin.sessions_revoked",
     AdminVerificationResent => "admin.verification_resent",
     OutboxRetried => "admin.outbox_retried",
+    /// An admin removed all of a user's second factors and recovery codes.
+    AdminFactorsReset => "admin.factors_reset",
     /// By the `grant-admin` command, which has no user to act as.
     RoleGrantedCli => "admin.role_granted_cli",
     PostUnpublished => "post.unpublished",
@@ -53,6 +55,14 @@ audit_actions! {
     SessionsRevoked => "user.sessions_revoked",
     Deleted => "user.deleted",
     TokenReuseDetected => "token.reuse_detected",
+    MfaFactorAdded => "user.mfa_factor_added",
+    MfaFactorRemoved => "user.mfa_factor_removed",
+    /// A wrong second-factor or recovery code (sign-in or step-up).
+    MfaChallengeFailed => "user.mfa_challenge_failed",
+    /// A second factor proven for a sensitive action on an already signed-in session.
+    SteppedUp => "user.stepped_up",
+    RecoveryCodeUsed => "user.recovery_code_used",
+    RecoveryCodesRegenerated => "user.recovery_codes_regenerated",
 }
 
 impl AuditAction {

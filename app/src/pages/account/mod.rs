@@ -1,4 +1,6 @@
-//! `/account`: profile, password, email, sessions and account deletion.
+//! `/account`: profile, password, email, second factors, sessions and account deletion.
+pub mod factors;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -47,10 +49,14 @@ fn AccountSections(account: Account) -> impl IntoView {
         <Notice key="saved" value="email">"Check your new inbox: the change takes effect when you follow the link we sent there."</Notice>
         <Notice key="saved" value="email-confirmed">"Your email address was changed."</Notice>
         <Notice key="saved" value="sessions">"Sessions updated."</Notice>
+        <Notice key="need" value="second-factor">"Admins need a second factor: add an authenticator app below to use the admin area."</Notice>
+        <Notice key="saved" value="factor">"Your new second factor is ready."</Notice>
+        <Notice key="saved" value="factor-removed">"The second factor was removed."</Notice>
         <div class="stack">
             <ProfileForm account=account.clone() />
             <PasswordForm email=account.email.clone() />
             <EmailForm />
+            <factors::TwoFactorSection />
             <Sessions />
             <DeleteForm />
         </div>

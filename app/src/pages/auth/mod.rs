@@ -2,6 +2,7 @@
 pub mod confirm_email;
 pub mod forgot;
 pub mod reset;
+pub mod second_factor;
 pub mod signin;
 pub mod signup;
 pub mod verify;

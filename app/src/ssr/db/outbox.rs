@@ -39,10 +39,13 @@ pub enum EmailKind {
     PasswordChanged,
     /// [`payload::AccountDeleted`]: `{}`.
     AccountDeleted,
+    /// A change to the account's second factors. [`payload::SecondFactorNotice`]:
+    /// `{"event": "recovery_code_used", "remaining": 9}` (`remaining` optional).
+    SecondFactorNotice,
 }
 
 impl EmailKind {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::VerifyEmail,
         Self::ResetPassword,
         Self::ChangeEmailConfirm,
@@ -50,6 +53,7 @@ impl EmailKind {
         Self::SignupAttempt,
         Self::PasswordChanged,
         Self::AccountDeleted,
+        Self::SecondFactorNotice,
     ];
 
     /// The text stored in `outbox.kind` (and used as the `kind` metric label).
@@ -62,6 +66,7 @@ impl EmailKind {
             Self::SignupAttempt => "signup_attempt",
             Self::PasswordChanged => "password_changed",
             Self::AccountDeleted => "account_deleted",
+            Self::SecondFactorNotice => "second_factor_notice",
         }
     }
 
@@ -117,6 +122,15 @@ pub mod payload {
     #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct AccountDeleted {}
 
+    /// `event`: `factor_added`, `factor_removed`, `recovery_code_used`,
+    /// `recovery_codes_regenerated` or `factors_reset` (by an admin).
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct SecondFactorNotice {
+        pub event: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub remaining: Option<i64>,
+    }
+
     macro_rules! kinds {
         ($($ty:ident),*) => {$(
             impl Payload for $ty {
@@ -131,7 +145,8 @@ pub mod payload {
         ChangeEmailNotice,
         SignupAttempt,
         PasswordChanged,
-        AccountDeleted
+        AccountDeleted,
+        SecondFactorNotice
     );
 }
 

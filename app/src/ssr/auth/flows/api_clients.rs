@@ -63,6 +63,11 @@ pub async fn password_grant(
     password: &str,
 ) -> Result<TokenPair, AppError> {
     let (user, mut tx) = signin::authenticate(ctx, email, password, "api").await?;
+    // The password alone must not sign in a user with a second factor, here either; until
+    // API clients can verify one (`/factors`, docs/mfa.md) such a user signs in in a browser.
+    if user.needs_second_factor {
+        return Err(AppError::StepUpRequired);
+    }
     let family = Uuid::new_v4();
     let ends = Utc::now() + absolute_lifetime(ctx);
     let refresh = tokens::random();

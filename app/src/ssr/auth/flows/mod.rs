@@ -4,8 +4,10 @@
 //! could reveal whether an account exists are identical by construction.
 pub mod account;
 pub mod api_clients;
+pub mod factors;
 pub mod recovery;
 pub mod requests;
+pub mod second_step;
 pub mod signin;
 pub mod signup;
 pub mod strength;
