@@ -90,7 +90,11 @@ fn absolute_lifetime(ctx: &RequestContext) -> chrono::Duration {
 /// banned or deleted user, or a token whose sign-in ended, gets `Unauthorized`.
 pub async fn user(ctx: &RequestContext) -> Result<ApiUser, AppError> {
     let (user, profile, role) = account::load_records(ctx).await?;
-    Ok(ApiUser::new(&user, &profile, role))
+    let factors = super::factors::api_list(ctx).await?;
+    Ok(ApiUser {
+        factors,
+        ..ApiUser::new(&user, &profile, role)
+    })
 }
 
 /// `POST /signup`: the sign-up form's flow (limits, the same answer for a taken address, the

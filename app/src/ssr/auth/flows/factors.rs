@@ -171,6 +171,28 @@ pub async fn list(ctx: &RequestContext) -> Result<SecondFactors, AppError> {
     })
 }
 
+/// The factors as Supabase's user object lists them (`factors`), unconfirmed enrolments
+/// included with `status: unverified`, as Supabase does; never the secret.
+pub async fn api_list(ctx: &RequestContext) -> Result<Vec<serde_json::Value>, AppError> {
+    let user = ctx.actor.require_user()?;
+    let mut tx = ctx.auth_tx().await?;
+    let factors = mfa::list_factors(&mut tx, user, true).await?;
+    db::commit(tx).await?;
+    Ok(factors
+        .into_iter()
+        .map(|f| {
+            serde_json::json!({
+                "id": f.id,
+                "friendly_name": f.friendly_name,
+                "factor_type": "totp",
+                "status": if f.verified_at.is_some() { "verified" } else { "unverified" },
+                "created_at": f.created_at,
+                "updated_at": f.last_used_at.or(f.verified_at).unwrap_or(f.created_at),
+            })
+        })
+        .collect())
+}
+
 /// Starts a TOTP enrolment: a new secret, sealed and stored unconfirmed, and what the page
 /// shows to put it into an app. Adding a factor to an account that has one needs a fresh aal2.
 #[tracing::instrument(name = "factors.enrol_totp", skip_all)]
