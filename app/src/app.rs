@@ -8,7 +8,10 @@ use leptos_router::{
 
 use crate::components::{layout::Layout, raw_text::server_escaped};
 use crate::pages::{
-    account::AccountPage,
+    account::{
+        AccountPage,
+        factors::{RecoveryCodesPage, TotpEnrolPage},
+    },
     admin::{
         AdminLayout,
         audit::AdminAuditPage,
@@ -21,6 +24,7 @@ use crate::pages::{
         email_sign_in::EmailSignInPage,
         forgot::ForgotPage,
         reset::ResetPage,
+        second_factor::{SecondFactorPage, StepUpPage},
         signin::SignInPage,
         signup::{SignUpDonePage, SignUpPage},
         verify::VerifyPage,
@@ -112,11 +116,15 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("signup"), StaticSegment("done")) view=SignUpDonePage ssr=SsrMode::Async />
                     <Route path=StaticSegment("signin") view=SignInPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("signin"), StaticSegment("email")) view=EmailSignInPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("signin"), StaticSegment("factor")) view=SecondFactorPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("step-up") view=StepUpPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("verify") view=VerifyPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("forgot") view=ForgotPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("reset") view=ResetPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("confirm-email") view=ConfirmEmailPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("account"), StaticSegment("two-factor")) view=TotpEnrolPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("account"), StaticSegment("recovery-codes")) view=RecoveryCodesPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("posts") view=PostsPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("posts"), StaticSegment("new")) view=NewPostPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("posts"), StaticSegment("mine")) view=MyPostsPage ssr=SsrMode::Async />

@@ -100,6 +100,9 @@ impl Application {
             api_keys: Arc::new(app::ssr::auth::api_keys::ApiKeys::derive(
                 settings.secret.expose_secret(),
             )),
+            mfa: Arc::new(app::ssr::auth::mfa::MfaKeys::derive(
+                settings.secret.expose_secret(),
+            )),
         };
         // Tokens are signed with the generation the database names (see `signing_keys`).
         app::ssr::auth::key_store::load(&state.db, &state.jwt)

@@ -32,11 +32,27 @@ pub async fn sign_in(
 ) -> Result<(), AppError> {
     serve(async |ctx| {
         let session = ctx.session().await?;
-        signin::sign_in(&ctx, &session, &email, &password).await?;
-        super::redirect_or(next.as_deref(), "/account");
+        let outcome = signin::sign_in(&ctx, &session, &email, &password).await?;
+        signed_in_or_second_factor(outcome, next.as_deref());
         Ok(())
     })
     .await
+}
+
+/// Where a first factor leads: to `next` (or the account page) when signed in, else to the
+/// second-factor page, which goes on to `next`.
+#[cfg(feature = "ssr")]
+fn signed_in_or_second_factor(outcome: signin::SignInOutcome, next: Option<&str>) {
+    match outcome {
+        signin::SignInOutcome::SignedIn(_) => super::redirect_or(next, "/account"),
+        signin::SignInOutcome::SecondFactor => {
+            let next = crate::domain::redirect::local_path_or(next, "/account");
+            super::redirect(&format!(
+                "/signin/factor?next={}",
+                crate::domain::redirect::encode_query_value(&next)
+            ));
+        }
+    }
 }
 
 #[server(endpoint = "auth/sign_out")]
@@ -117,8 +133,8 @@ pub async fn email_sign_in_link(token: String) -> Result<(), AppError> {
     serve(async |ctx| {
         let user = email_sign_in::spend_link(&ctx, &token).await?;
         let session = ctx.session().await?;
-        email_sign_in::sign_in_browser(&ctx, &session, user, "link").await?;
-        super::redirect("/account");
+        let outcome = email_sign_in::sign_in_browser(&ctx, &session, user, "link").await?;
+        signed_in_or_second_factor(outcome, None);
         Ok(())
     })
     .await
@@ -130,8 +146,8 @@ pub async fn email_sign_in_code(email: String, code: String) -> Result<(), AppEr
     serve(async |ctx| {
         let user = email_sign_in::spend_code(&ctx, &email, &code).await?;
         let session = ctx.session().await?;
-        email_sign_in::sign_in_browser(&ctx, &session, user, "code").await?;
-        super::redirect("/account");
+        let outcome = email_sign_in::sign_in_browser(&ctx, &session, user, "code").await?;
+        signed_in_or_second_factor(outcome, None);
         Ok(())
     })
     .await

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod factors;
 pub mod passkeys;
 pub mod posts;
 pub mod status;

@@ -56,10 +56,28 @@ pub fn FormError(
     #[prop(optional)]
     fields: &'static [&'static str],
 ) -> impl IntoView {
+    // A sensitive action asked for a fresh second factor: offer the step-up page, which comes
+    // back here, where the form can be sent again.
+    let here = leptos_router::hooks::use_location().pathname;
     move || {
         error.get().and_then(|e| match &e {
             AppError::Invalid { field: Some(f), .. } if fields.contains(&f.as_str()) => None,
-            _ => Some(view! { <p class="form-error" role="alert">{e.to_string()}</p> }),
+            AppError::StepUpRequired => {
+                let href = format!(
+                    "/step-up?next={}",
+                    crate::domain::redirect::encode_query_value(&here.get_untracked())
+                );
+                Some(
+                    view! {
+                        <p class="form-error" role="alert">
+                            {e.to_string()} " "
+                            <a href=href data-testid="step-up">"Confirm with your second factor"</a>
+                        </p>
+                    }
+                    .into_any(),
+                )
+            }
+            _ => Some(view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any()),
         })
     }
 }

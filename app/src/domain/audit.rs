@@ -35,6 +35,8 @@ audit_actions! {
     /// By a server holding the secret key (`/auth/v1/admin`), which has no user to act as.
     AdminApiUserCreated => "admin.api_user_created",
     AdminApiUserDeleted => "admin.api_user_deleted",
+    /// An admin removed all of a user's second factors and recovery codes.
+    AdminFactorsReset => "admin.factors_reset",
     /// By the `grant-admin` command, which has no user to act as.
     RoleGrantedCli => "admin.role_granted_cli",
     PostUnpublished => "post.unpublished",
@@ -62,6 +64,14 @@ audit_actions! {
     PasskeyRemoved => "user.passkey_removed",
     /// A passkey's signature counter went backwards: the credential may have been cloned.
     PasskeyCounterRegressed => "user.passkey_counter_regressed",
+    MfaFactorAdded => "user.mfa_factor_added",
+    MfaFactorRemoved => "user.mfa_factor_removed",
+    /// A wrong second-factor or recovery code (sign-in or step-up).
+    MfaChallengeFailed => "user.mfa_challenge_failed",
+    /// A second factor proven for a sensitive action on an already signed-in session.
+    SteppedUp => "user.stepped_up",
+    RecoveryCodeUsed => "user.recovery_code_used",
+    RecoveryCodesRegenerated => "user.recovery_codes_regenerated",
 }
 
 impl AuditAction {

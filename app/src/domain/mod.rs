@@ -6,6 +6,7 @@ pub mod assurance;
 pub mod audit;
 pub mod device;
 pub mod email;
+pub mod factor;
 pub mod passkey;
 pub mod password;
 pub mod post;

@@ -29,4 +29,8 @@ pub struct Viewer {
     /// From the role the database gives this request (the profile's role, unless banned), so a
     /// demotion hides the admin link on the very next request.
     pub admin: bool,
+    /// An admin without a second factor while admins must have one: the admin area sends
+    /// them to enrol first. Left out of the JSON when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub admin_needs_second_factor: bool,
 }

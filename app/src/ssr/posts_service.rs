@@ -276,6 +276,11 @@ async fn begin_admin(ctx: &RequestContext) -> Result<Tx, AppError> {
     if !db::is_admin(&mut tx).await? {
         return Err(AppError::Forbidden);
     }
+    if let Some(user) = ctx.actor.user_id()
+        && super::admin::lacks_required_factor(ctx, user).await?
+    {
+        return Err(AppError::Forbidden);
+    }
     Ok(tx)
 }
 
@@ -301,6 +306,7 @@ pub enum Moderation {
 #[tracing::instrument(name = "posts.moderate", skip(ctx), fields(user_id = ?ctx.actor.user_id()))]
 pub async fn moderate(ctx: &RequestContext, id: Uuid, what: Moderation) -> Result<(), AppError> {
     let mut tx = begin_admin(ctx).await?;
+    ctx.require_fresh_aal2().await?;
     let (changed, action) = match what {
         Moderation::Unpublish => (
             posts::unpublish_any(&mut tx, id).await?,

@@ -22,6 +22,8 @@ pub struct AuthSettings {
     /// Sensitive actions of a user with a second factor need one proven within this long
     /// (`PALISADE_STEP_UP_WINDOW_SECS`); older, they ask for it again (step-up).
     pub step_up_window: Duration,
+    /// Admins must have a second factor to use the admin area (`PALISADE_ADMIN_SECOND_FACTOR`).
+    pub require_admin_second_factor: bool,
     /// Concurrent argon2 computations (each takes ~19 MiB and a core for tens of ms).
     pub hashing_concurrency: usize,
 }
@@ -39,6 +41,7 @@ impl AuthSettings {
             email_sign_in_ttl: Duration::from_secs(15 * 60),
             code_attempts: 5,
             step_up_window: Duration::from_secs(10 * 60),
+            require_admin_second_factor: true,
             hashing_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }

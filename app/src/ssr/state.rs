@@ -16,6 +16,8 @@ pub struct AppState {
     pub jwt: Arc<super::auth::jwt::JwtKeys>,
     /// Recognises `/auth/v1`'s API keys (never user credentials).
     pub api_keys: Arc<super::auth::api_keys::ApiKeys>,
+    /// Seals TOTP secrets and hashes recovery codes (keys derived from the server secret).
+    pub mfa: Arc<super::auth::mfa::MfaKeys>,
     /// Built once at start-up: the cache's loads in flight and counters are per process.
     pub posts_cache: super::cache::PostCache,
 }

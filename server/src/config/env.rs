@@ -223,6 +223,24 @@ impl Settings {
                     }
                     Duration::from_secs(secs)
                 },
+                // Unset means required (and unset PALISADE_ENV means production); only a
+                // development server relaxes it by default, so seeded local admins and the
+                // browser tests reach /admin without enrolling.
+                require_admin_second_factor: match var(
+                    "PALISADE_ADMIN_SECOND_FACTOR",
+                    if prod { "required" } else { "optional" },
+                )
+                .as_str()
+                {
+                    "required" => true,
+                    "optional" => false,
+                    other => {
+                        return Err(invalid(
+                            "PALISADE_ADMIN_SECOND_FACTOR",
+                            format!("{other:?} (required or optional)"),
+                        ));
+                    }
+                },
             },
             log_format,
         })

@@ -53,6 +53,8 @@ pub struct SessionSettings {
     pub access_token_ttl: Duration,
     /// A second factor proven this long ago still lets a sensitive action through (step-up).
     pub step_up_window: Duration,
+    /// Admins must have a second factor to reach the admin area.
+    pub require_admin_second_factor: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -146,6 +148,7 @@ impl Settings {
         auth.session_idle = self.sessions.idle;
         auth.session_absolute = self.sessions.absolute;
         auth.step_up_window = self.sessions.step_up_window;
+        auth.require_admin_second_factor = self.sessions.require_admin_second_factor;
         auth
     }
 

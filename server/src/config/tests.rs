@@ -260,3 +260,49 @@ fn malformed_numbers_are_refused_by_name() {
     let err = dev(&[("PALISADE_DB_MAX_CONNECTIONS", "many")]).unwrap_err();
     assert!(err.to_string().contains("PALISADE_DB_MAX_CONNECTIONS"));
 }
+
+#[test]
+fn admins_need_a_second_factor_unless_development_or_an_operator_says_otherwise() {
+    let prod = settings(PRODUCTION).expect("production settings");
+    assert!(prod.sessions.require_admin_second_factor);
+    assert!(prod.auth_settings().require_admin_second_factor);
+    assert!(!dev(&[]).unwrap().sessions.require_admin_second_factor);
+    let relaxed = [PRODUCTION, &[("PALISADE_ADMIN_SECOND_FACTOR", "optional")]].concat();
+    assert!(
+        !settings(&relaxed)
+            .unwrap()
+            .sessions
+            .require_admin_second_factor
+    );
+    let strict = dev(&[("PALISADE_ADMIN_SECOND_FACTOR", "required")]).unwrap();
+    assert!(strict.sessions.require_admin_second_factor);
+    let err = dev(&[("PALISADE_ADMIN_SECOND_FACTOR", "yes")]).unwrap_err();
+    assert!(matches!(
+        err,
+        ConfigError::Invalid {
+            name: "PALISADE_ADMIN_SECOND_FACTOR",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn the_step_up_window_is_ten_minutes_and_bounded() {
+    let s = dev(&[]).unwrap();
+    assert_eq!(s.auth_settings().step_up_window, Duration::from_secs(600));
+    let s = dev(&[("PALISADE_STEP_UP_WINDOW_SECS", "120")]).unwrap();
+    assert_eq!(s.sessions.step_up_window, Duration::from_secs(120));
+    for bad in ["0", "29", "86401", "ten"] {
+        let err = dev(&[("PALISADE_STEP_UP_WINDOW_SECS", bad)]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Invalid {
+                    name: "PALISADE_STEP_UP_WINDOW_SECS",
+                    ..
+                }
+            ),
+            "{bad}"
+        );
+    }
+}

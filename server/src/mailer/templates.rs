@@ -178,6 +178,44 @@ pub fn render(kind: EmailKind, payload: &Value) -> Result<Rendered, TemplateErro
             ];
             ("Your confirmation code", blocks)
         }
+        EmailKind::SecondFactorNotice => {
+            let p: payload::SecondFactorNotice = parse(payload)?;
+            let (subject, what) = match p.event.as_str() {
+                "factor_added" => (
+                    "A second factor was added",
+                    "A second factor (an authenticator app) was added to your account.",
+                ),
+                "factor_removed" => (
+                    "A second factor was removed",
+                    "A second factor was removed from your account.",
+                ),
+                "recovery_code_used" => (
+                    "A recovery code was used",
+                    "One of your recovery codes was just used to sign in to your account.",
+                ),
+                "recovery_codes_regenerated" => (
+                    "New recovery codes",
+                    "New recovery codes were made for your account; the old ones no longer work.",
+                ),
+                "factors_reset" => (
+                    "Your second factors were reset",
+                    "An administrator removed all second factors and recovery codes from your account, and signed out all of its sessions.",
+                ),
+                _ => (
+                    "Your sign-in settings changed",
+                    "The second factors of your account changed.",
+                ),
+            };
+            let mut blocks = vec![text(what)];
+            if let Some(n) = p.remaining {
+                blocks.push(Text(format!("Recovery codes left: {n}.")));
+            }
+            blocks.push(text(
+                "If this was not you, reset your password from the sign-in page right away \
+                 and review your second factors and active sessions.",
+            ));
+            (subject, blocks)
+        }
     };
     let subject = format!("{subject} - {PRODUCT}");
     Ok(Rendered {
@@ -314,6 +352,7 @@ mod tests {
             EmailKind::EmailSignIn => {
                 json!({"link": "https://x.test/signin/email?token=a", "code": "123456", "expires_in_minutes": 15})
             }
+            EmailKind::SecondFactorNotice => json!({"event": "recovery_code_used", "remaining": 9}),
         }
     }
 

@@ -10,6 +10,7 @@ mod http_stack;
 mod load_shedding;
 mod malformed;
 mod metrics;
+mod mfa;
 mod outbox;
 mod pages;
 mod passkeys;

@@ -1,4 +1,6 @@
-//! `/account`: profile, password, email, passkeys, sessions and account deletion.
+//! `/account`: profile, password, email, second factors, passkeys, sessions and account
+//! deletion.
+pub mod factors;
 mod passkeys;
 
 use leptos::prelude::*;
@@ -51,10 +53,14 @@ fn AccountSections(account: Account) -> impl IntoView {
         <Notice key="saved" value="sessions">"Sessions updated."</Notice>
         <Notice key="saved" value="passkey-added">"Passkey added. You can sign in with it now."</Notice>
         <Notice key="saved" value="passkeys">"Passkeys updated."</Notice>
+        <Notice key="need" value="second-factor">"Admins need a second factor: add an authenticator app below to use the admin area."</Notice>
+        <Notice key="saved" value="factor">"Your new second factor is ready."</Notice>
+        <Notice key="saved" value="factor-removed">"The second factor was removed."</Notice>
         <div class="stack">
             <ProfileForm account=account.clone() />
             <PasswordForm email=account.email.clone() />
             <EmailForm />
+            <factors::TwoFactorSection />
             <passkeys::Passkeys />
             <Sessions />
             <DeleteForm />

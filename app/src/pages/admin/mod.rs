@@ -3,6 +3,7 @@
 //! That is for people; the guard is on the server: every admin server function refuses
 //! non-admins, and the database refuses their queries.
 pub mod audit;
+pub mod factors;
 pub mod outbox;
 pub mod system;
 pub mod users;
@@ -11,7 +12,7 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{
-    components::{A, Outlet},
+    components::{A, Outlet, Redirect},
     hooks::use_location,
 };
 
@@ -38,7 +39,9 @@ pub fn AdminLayout() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let viewer = viewer.await.unwrap_or_default();
-                    if viewer.admin {
+                    if viewer.admin && viewer.admin_needs_second_factor {
+                        view! { <Redirect path="/account?need=second-factor" /> }.into_any()
+                    } else if viewer.admin {
                         view! {
                             <nav class="admin-nav" aria-label="Admin">
                                 <A href="/admin/users" attr:class=move || on_index().then_some("current")>"Users"</A>
@@ -76,7 +79,7 @@ pub fn ForAdmins(children: ChildrenFn) -> impl IntoView {
             {move || {
                 let children = children.clone();
                 Suspend::new(async move {
-                    let admin = viewer.await.is_ok_and(|v| v.admin);
+                    let admin = viewer.await.is_ok_and(|v| v.admin && !v.admin_needs_second_factor);
                     admin.then(|| children())
                 })
             }}

@@ -218,6 +218,7 @@ fn UserSections(detail: UserDetail, actions: Actions) -> impl IntoView {
                 </dl>
             </section>
             <ActionsCard user=user.clone() is_self actions />
+            <super::factors::ResetFactorsCard id=user.id is_self />
             <section class="card" aria-labelledby="activity-h">
                 <h2 id="activity-h">"Recent activity"</h2>
                 <AuditTable entries=recent />

@@ -1,6 +1,7 @@
 //! The admin area's actions, each in one `begin_as` transaction with its audit entry; who is
 //! an admin is the database's call (docs/admin.md).
 pub mod audit_log;
+pub mod factors;
 pub mod outbox;
 pub mod users;
 
@@ -28,7 +29,29 @@ pub async fn begin_admin(ctx: &RequestContext) -> Result<AdminTx, AppError> {
     if !db::is_admin(&mut tx).await? {
         return Err(AppError::Forbidden);
     }
+    if lacks_required_factor(ctx, admin).await? {
+        return Err(AppError::Forbidden);
+    }
     Ok(AdminTx { tx, admin })
+}
+
+/// [`begin_admin`] for an action that changes something: it needs a second factor proven
+/// within the step-up window too, when the admin has one (docs/mfa.md).
+pub async fn begin_admin_action(ctx: &RequestContext) -> Result<AdminTx, AppError> {
+    let a = begin_admin(ctx).await?;
+    ctx.require_fresh_aal2().await?;
+    Ok(a)
+}
+
+/// Whether admins must have a second factor and this one has none.
+pub async fn lacks_required_factor(ctx: &RequestContext, user: Uuid) -> Result<bool, AppError> {
+    if !ctx.settings().require_admin_second_factor {
+        return Ok(false);
+    }
+    let mut tx = ctx.auth_tx().await?;
+    let has = db::assurance::has_second_factor(&mut tx, user).await?;
+    db::commit(tx).await?;
+    Ok(!has)
 }
 
 impl AdminTx {
@@ -68,9 +91,17 @@ async fn find_viewer(ctx: &RequestContext) -> Viewer {
         tracing::warn!(error = %e, "could not tell whether the viewer is an admin");
         false
     });
+    let admin_needs_second_factor = match ctx.actor.user_id() {
+        Some(user) if admin => lacks_required_factor(ctx, user).await.unwrap_or_else(|e| {
+            tracing::warn!(error = ?e, "could not tell whether the admin has a second factor");
+            true
+        }),
+        _ => false,
+    };
     Viewer {
         signed_in: true,
         admin,
+        admin_needs_second_factor,
     }
 }
 

@@ -1,7 +1,7 @@
 //! The email outbox as admins see it: pending and dead rows, and reviving a dead one.
 use serde_json::json;
 
-use super::{begin_admin, cursor, page_limit, paginate};
+use super::{begin_admin, begin_admin_action, cursor, page_limit, paginate};
 use crate::{
     domain::{
         admin::{OutboxPage, OutboxView, encode_cursor},
@@ -38,7 +38,7 @@ pub async fn page(
 /// Puts a dead email back in the queue, due now with a fresh set of attempts.
 #[tracing::instrument(name = "admin.retry_outbox", skip_all, fields(outbox_id = id))]
 pub async fn retry(ctx: &RequestContext, id: i64) -> Result<(), AppError> {
-    let mut a = begin_admin(ctx).await?;
+    let mut a = begin_admin_action(ctx).await?;
     let Some(kind) = queries::retry_dead(&mut a.tx, id).await? else {
         return Err(AppError::Conflict(
             "Only a dead message can be retried: this one was sent, is still queued, does \

@@ -3,7 +3,7 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{AdminTx, begin_admin, cursor, page_limit, paginate};
+use super::{AdminTx, begin_admin, begin_admin_action, cursor, page_limit, paginate};
 use crate::{
     domain::{
         admin::{BanDuration, Role, UserDetail, UserPage, encode_cursor},
@@ -83,7 +83,7 @@ async fn end_sessions_after(ctx: &RequestContext, target: Uuid, why: &str) {
 #[tracing::instrument(name = "admin.set_role", skip_all, fields(target = %target))]
 pub async fn set_role(ctx: &RequestContext, target: Uuid, role: &str) -> Result<(), AppError> {
     let role = Role::parse(role).map_err(|m| AppError::invalid("role", m))?;
-    let mut a = begin_admin(ctx).await?;
+    let mut a = begin_admin_action(ctx).await?;
     not_self(&a, target, "role", "change the role of")?;
     let before = queries::set_role(&mut a.tx, target, role)
         .await?
@@ -108,7 +108,7 @@ pub async fn set_role(ctx: &RequestContext, target: Uuid, role: &str) -> Result<
 #[tracing::instrument(name = "admin.ban", skip_all, fields(target = %target))]
 pub async fn ban(ctx: &RequestContext, target: Uuid, duration: &str) -> Result<(), AppError> {
     let duration = BanDuration::parse(duration).map_err(|m| AppError::invalid("duration", m))?;
-    let mut a = begin_admin(ctx).await?;
+    let mut a = begin_admin_action(ctx).await?;
     not_self(&a, target, "duration", "ban")?;
     let until = queries::ban(&mut a.tx, target, duration.seconds())
         .await?
@@ -129,7 +129,7 @@ pub async fn ban(ctx: &RequestContext, target: Uuid, duration: &str) -> Result<(
 
 #[tracing::instrument(name = "admin.unban", skip_all, fields(target = %target))]
 pub async fn unban(ctx: &RequestContext, target: Uuid) -> Result<(), AppError> {
-    let mut a = begin_admin(ctx).await?;
+    let mut a = begin_admin_action(ctx).await?;
     if !queries::unban(&mut a.tx, target).await? {
         return Err(AppError::NotFound);
     }
@@ -147,7 +147,7 @@ pub async fn unban(ctx: &RequestContext, target: Uuid) -> Result<(), AppError> {
 /// Ends every session of the target; returns how many were live.
 #[tracing::instrument(name = "admin.sign_out_everywhere", skip_all, fields(target = %target))]
 pub async fn sign_out_everywhere(ctx: &RequestContext, target: Uuid) -> Result<usize, AppError> {
-    let mut a = begin_admin(ctx).await?;
+    let mut a = begin_admin_action(ctx).await?;
     if queries::find_user(&mut a.tx, target).await?.is_none() {
         return Err(AppError::NotFound);
     }
@@ -171,7 +171,7 @@ pub async fn sign_out_everywhere(ctx: &RequestContext, target: Uuid) -> Result<u
 /// `auth_service`, which owns tokens and the outbox.
 #[tracing::instrument(name = "admin.resend_verification", skip_all, fields(target = %target))]
 pub async fn resend_verification(ctx: &RequestContext, target: Uuid) -> Result<(), AppError> {
-    let mut a = begin_admin(ctx).await?;
+    let mut a = begin_admin_action(ctx).await?;
     let user = queries::find_user(&mut a.tx, target)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -5,6 +5,7 @@ pub mod caller;
 pub mod flows;
 pub mod jwt;
 pub mod key_store;
+pub mod mfa;
 pub mod passkeys;
 pub mod password;
 pub mod ratelimit;

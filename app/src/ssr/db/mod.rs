@@ -9,6 +9,7 @@ pub mod assurance;
 pub mod audit;
 pub mod bootstrap;
 pub mod breaker;
+pub mod mfa;
 pub mod outbox;
 pub mod passkeys;
 pub mod posts;

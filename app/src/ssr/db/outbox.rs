@@ -45,10 +45,13 @@ pub enum EmailKind {
     /// A code for `updateUser` (`POST /auth/v1/reauthenticate`). [`payload::Reauthentication`]:
     /// `{"code": "123456", "expires_in_minutes": 10}`.
     Reauthentication,
+    /// A change to the account's second factors. [`payload::SecondFactorNotice`]:
+    /// `{"event": "recovery_code_used", "remaining": 9}` (`remaining` optional).
+    SecondFactorNotice,
 }
 
 impl EmailKind {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::VerifyEmail,
         Self::ResetPassword,
         Self::ChangeEmailConfirm,
@@ -58,6 +61,7 @@ impl EmailKind {
         Self::AccountDeleted,
         Self::EmailSignIn,
         Self::Reauthentication,
+        Self::SecondFactorNotice,
     ];
 
     /// The text stored in `outbox.kind` (and used as the `kind` metric label).
@@ -72,6 +76,7 @@ impl EmailKind {
             Self::AccountDeleted => "account_deleted",
             Self::EmailSignIn => "email_sign_in",
             Self::Reauthentication => "reauthentication",
+            Self::SecondFactorNotice => "second_factor_notice",
         }
     }
 
@@ -140,6 +145,15 @@ pub mod payload {
         pub expires_in_minutes: u32,
     }
 
+    /// `event`: `factor_added`, `factor_removed`, `recovery_code_used`,
+    /// `recovery_codes_regenerated` or `factors_reset` (by an admin).
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct SecondFactorNotice {
+        pub event: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub remaining: Option<i64>,
+    }
+
     macro_rules! kinds {
         ($($ty:ident),*) => {$(
             impl Payload for $ty {
@@ -156,7 +170,8 @@ pub mod payload {
         PasswordChanged,
         AccountDeleted,
         EmailSignIn,
-        Reauthentication
+        Reauthentication,
+        SecondFactorNotice
     );
 }
 

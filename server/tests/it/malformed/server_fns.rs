@@ -125,6 +125,23 @@ const FUNCTIONS: &[(&str, &[(&str, Kind)])] = &[
         &[("view", Optional), ("after", Optional)],
     ),
     ("/api/admin/outbox_retry", &[("id", Int)]),
+    ("/api/admin/reset_factors", &[("id", Uuid)]),
+    (
+        "/api/auth/second_factor",
+        &[("code", Text), ("next", Optional)],
+    ),
+    ("/api/auth/second_factor_pending", &[]),
+    ("/api/auth/step_up", &[("code", Text), ("next", Optional)]),
+    ("/api/account/factors", &[]),
+    ("/api/account/factors/enrol", &[("friendly_name", Text)]),
+    ("/api/account/factors/enrolment", &[("factor", Uuid)]),
+    (
+        "/api/account/factors/confirm",
+        &[("factor", Uuid), ("code", Text)],
+    ),
+    ("/api/account/factors/remove", &[("factor", Uuid)]),
+    ("/api/account/recovery_codes/regenerate", &[]),
+    ("/api/account/recovery_codes/take", &[]),
 ];
 
 /// Values a field of this kind cannot be read from.

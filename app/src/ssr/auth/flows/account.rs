@@ -145,6 +145,8 @@ pub async fn change_password(
     new: String,
 ) -> Result<(), AppError> {
     let id = ctx.actor.require_user()?;
+    // With a second factor, the password alone is not enough (docs/mfa.md, step-up).
+    ctx.require_fresh_aal2().await?;
     let mut tx = ctx.auth_tx().await?;
     let user = confirm_password(ctx, &mut tx, id, current).await?;
     let new = super::new_password("new_password", new, &[user.email.as_str()])?;
@@ -181,6 +183,8 @@ pub async fn request_email_change(
     password: &str,
 ) -> Result<(), AppError> {
     let id = ctx.actor.require_user()?;
+    // With a second factor, the password alone is not enough (docs/mfa.md, step-up).
+    ctx.require_fresh_aal2().await?;
     let new_email =
         EmailAddress::parse(new_email).map_err(|m| AppError::invalid("new_email", m))?;
     let mut tx = ctx.auth_tx().await?;
@@ -352,6 +356,8 @@ pub async fn delete_account(
     password: &str,
 ) -> Result<(), AppError> {
     let id = ctx.actor.require_user()?;
+    // With a second factor, the password alone is not enough (docs/mfa.md, step-up).
+    ctx.require_fresh_aal2().await?;
     let mut tx = ctx.auth_tx().await?;
     let user = confirm_password(ctx, &mut tx, id, password)
         .await

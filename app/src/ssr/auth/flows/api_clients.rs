@@ -63,6 +63,11 @@ pub async fn password_grant(
     password: &str,
 ) -> Result<TokenPair, AppError> {
     let (user, mut tx) = signin::authenticate(ctx, email, password, "api").await?;
+    // The password alone must not sign in a user with a second factor, here either; until
+    // API clients can verify one (`/factors`, docs/mfa.md) such a user signs in in a browser.
+    if user.needs_second_factor {
+        return Err(AppError::StepUpRequired);
+    }
     let family = Uuid::new_v4();
     let ends = Utc::now() + absolute_lifetime(ctx);
     let refresh = tokens::random();
@@ -97,8 +102,11 @@ pub async fn mailbox_grant(
         )
         .with_code(ErrorCode::UserBanned));
     }
-    // Hook for second factors: a user who has one gets a half-signed-in state here rather than
-    // a session, once factors exist (see the `mfa` work on the assurance core).
+    // The mailbox is one factor, like the password: a user with a second factor is refused here
+    // as by the password grant, until API clients can verify one (`/factors`, docs/mfa.md).
+    if crate::ssr::db::assurance::has_second_factor(&mut tx, user.id).await? {
+        return Err(AppError::StepUpRequired);
+    }
     let family = Uuid::new_v4();
     let ends = Utc::now() + absolute_lifetime(ctx);
     let refresh = tokens::random();
@@ -129,7 +137,11 @@ fn absolute_lifetime(ctx: &RequestContext) -> chrono::Duration {
 /// banned or deleted user, or a token whose sign-in ended, gets `Unauthorized`.
 pub async fn user(ctx: &RequestContext) -> Result<ApiUser, AppError> {
     let (user, profile, role) = account::load_records(ctx).await?;
-    Ok(ApiUser::new(&user, &profile, role))
+    let factors = super::factors::api_list(ctx).await?;
+    Ok(ApiUser {
+        factors,
+        ..ApiUser::new(&user, &profile, role)
+    })
 }
 
 /// `POST /signup`: the sign-up form's flow (limits, the same answer for a taken address, the

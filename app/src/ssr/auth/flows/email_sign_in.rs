@@ -12,7 +12,7 @@
 //! turned into a session; that is where the `mfa` work's half-signed-in state plugs in.
 use uuid::Uuid;
 
-use super::issue_token;
+use super::{issue_token, signin::SignInOutcome};
 use crate::{
     domain::{
         EmailAddress,
@@ -139,27 +139,37 @@ async fn proven(mut tx: Tx, user_id: Uuid) -> Result<Uuid, AppError> {
     Ok(user_id)
 }
 
-/// Turns a proven mailbox into a browser session (a new session id), recorded as a sign-in.
-/// The place where a user's second factor will be asked for (the `mfa` work's second step)
-/// before the session is established.
+/// Turns a proven mailbox into a browser session (a new session id), recorded as a sign-in;
+/// for a user with a second factor, into a pending sign-in the second-factor page completes
+/// (the mailbox is one factor, as the password is).
 #[tracing::instrument(name = "auth.email_sign_in.browser", skip_all)]
 pub async fn sign_in_browser(
     ctx: &RequestContext,
     session: &tower_sessions::Session,
     user_id: Uuid,
     via: &str,
-) -> Result<(), AppError> {
+) -> Result<SignInOutcome, AppError> {
     let mut tx = ctx.auth_tx().await?;
-    users::record_sign_in(&mut tx, user_id).await?;
+    let needs_second_factor = db::assurance::has_second_factor(&mut tx, user_id).await?;
+    let mut details = serde_json::json!({ "via": "browser", "method": format!("email-{via}") });
+    if needs_second_factor {
+        details["second_factor"] = "pending".into();
+    } else {
+        users::record_sign_in(&mut tx, user_id).await?;
+    }
     ctx.audit(
         &mut tx,
         AuditAction::SignedIn,
         Some(user_id),
         Some(user_id),
-        serde_json::json!({ "via": "browser", "method": format!("email-{via}") }),
+        details,
     )
     .await?;
     db::commit(tx).await?;
+    if needs_second_factor {
+        super::second_step::begin(ctx, session, user_id, assurance::EMAIL_LINK).await?;
+        return Ok(SignInOutcome::SecondFactor);
+    }
     sessions::establish(
         session,
         &ctx.state.redis,
@@ -168,7 +178,8 @@ pub async fn sign_in_browser(
         &ctx.caller,
         vec![AuthMethod::now(assurance::EMAIL_LINK)],
     )
-    .await
+    .await?;
+    Ok(SignInOutcome::SignedIn(user_id))
 }
 
 /// A link or code that is unknown, used, expired or out of attempts: one answer for all.

@@ -30,6 +30,8 @@ pub enum SignInRefusal {
 pub struct Authenticated {
     pub id: uuid::Uuid,
     pub email: String,
+    /// The user has a second factor: the password alone does not sign them in.
+    pub needs_second_factor: bool,
 }
 
 /// Checks an email and password with every guard sign-in has: limits per address and per
@@ -103,13 +105,19 @@ pub async fn authenticate(
         let hash = ctx.state.passwords.hash(password).await?;
         users::set_password_hash(&mut tx, user.id, &hash).await?;
     }
+    let needs_second_factor = db::assurance::has_second_factor(&mut tx, user.id).await?;
     users::record_sign_in(&mut tx, user.id).await?;
+    let details = if needs_second_factor {
+        json!({ "via": via, "second_factor": "pending" })
+    } else {
+        json!({ "via": via })
+    };
     ctx.audit(
         &mut tx,
         AuditAction::SignedIn,
         Some(user.id),
         Some(user.id),
-        json!({ "via": via }),
+        details,
     )
     .await?;
     ratelimit::cleared_sign_in(redis, email.as_ref(), &ip).await;
@@ -117,21 +125,37 @@ pub async fn authenticate(
         Authenticated {
             id: user.id,
             email: user.email,
+            needs_second_factor,
         },
         tx,
     ))
 }
 
-/// Checks the password and starts a fresh session (new id) for the user.
+/// What the password step of a browser sign-in led to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SignInOutcome {
+    /// A fresh session (new id) for the user.
+    SignedIn(uuid::Uuid),
+    /// The user has a second factor: the browser holds a pending sign-in, finished on the
+    /// second-factor page (`second_step`).
+    SecondFactor,
+}
+
+/// Checks the password and starts a fresh session (new id) for the user, or, for a user with
+/// a second factor, a pending sign-in that the second-factor page completes.
 #[tracing::instrument(name = "auth.sign_in", skip_all)]
 pub async fn sign_in(
     ctx: &RequestContext,
     session: &Session,
     email: &str,
     password: &str,
-) -> Result<uuid::Uuid, AppError> {
+) -> Result<SignInOutcome, AppError> {
     let (user, tx) = authenticate(ctx, email, password, "browser").await?;
     db::commit(tx).await?;
+    if user.needs_second_factor {
+        super::second_step::begin(ctx, session, user.id, assurance::PASSWORD).await?;
+        return Ok(SignInOutcome::SecondFactor);
+    }
     sessions::establish(
         session,
         &ctx.state.redis,
@@ -141,7 +165,7 @@ pub async fn sign_in(
         vec![AuthMethod::now(assurance::PASSWORD)],
     )
     .await?;
-    Ok(user.id)
+    Ok(SignInOutcome::SignedIn(user.id))
 }
 
 /// Ends the session here and in Redis.

@@ -69,6 +69,12 @@ pub const EMAIL_SIGN_IN_PER_ACCOUNT: Limit =
 pub const REAUTHENTICATE_PER_USER: Limit = Limit::new("reauthenticate_user", 5, HOUR);
 pub const EMAIL_SIGN_IN_PER_IP: Limit = Limit::new("email_sign_in_ip", 10, HOUR);
 
+/// Second-factor codes (sign-in, step-up, confirming a new factor), right or wrong. Per user:
+/// with 3 codes valid at a time, 10 guesses per 15 minutes leave a guesser ~1 in 33 000 a
+/// window. Per address: slows one host spraying many accounts.
+pub const MFA_CODE_PER_USER: Limit = Limit::new("mfa_code_user", 10, FIFTEEN_MINUTES);
+pub const MFA_CODE_PER_IP: Limit = Limit::new("mfa_code_ip", 30, FIFTEEN_MINUTES);
+
 fn hashed(key: &str) -> String {
     let digest = Sha256::digest(key.trim().to_lowercase().as_bytes());
     super::tokens::hex(&digest[..16])
