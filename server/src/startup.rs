@@ -68,7 +68,12 @@ impl Application {
             PgPoolOptions::new()
                 .max_connections(settings.database.max_connections)
                 .acquire_timeout(settings.database.acquire_timeout)
-                .connect_lazy_with(connect_options(settings.database.url.expose_secret())?),
+                .connect_lazy_with(
+                    settings
+                        .database
+                        .pooler
+                        .apply(connect_options(settings.database.url.expose_secret())?),
+                ),
             settings.database.circuit_probe_interval,
         );
         let redis = connect_redis(&settings).await?;

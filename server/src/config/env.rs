@@ -174,6 +174,9 @@ impl Settings {
                 acquire_timeout: millis(get, "PALISADE_DB_ACQUIRE_TIMEOUT_MS", 3_000)?,
                 circuit_probe_interval: millis(get, "PALISADE_DB_CIRCUIT_PROBE_MS", 1_000)?,
                 migrate_on_start: var("PALISADE_MIGRATE_ON_START", "true") == "true",
+                pooler: var("PALISADE_DB_POOLER", "none")
+                    .parse()
+                    .map_err(|e| invalid("PALISADE_DB_POOLER", e))?,
             },
             redis: RedisSettings {
                 url: required("REDIS_URL", "redis://127.0.0.1:56379")?.into(),

@@ -65,6 +65,9 @@ pub struct DatabaseSettings {
     /// one probe asks Postgres again (and again after each further interval).
     pub circuit_probe_interval: Duration,
     pub migrate_on_start: bool,
+    /// `PALISADE_DB_POOLER`: `transaction` when `url` points at a transaction-mode pooler
+    /// (PgBouncer); see `app::ssr::db::pooler`. Unset: straight to Postgres.
+    pub pooler: app::ssr::db::pooler::Pooler,
 }
 
 #[derive(Clone, Debug)]

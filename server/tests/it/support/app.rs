@@ -126,9 +126,19 @@ impl TestApp {
                 .try_init();
         }
         let db = TestDb::create().await;
-        let app_db_url = match overrides.postgres_addr {
-            Some(addr) => format!("postgres://authenticator@{addr}/{}", db.name),
-            None => db.authenticator_url(),
+        // `PALISADE_TEST_PGBOUNCER=host:port` (scripts/stack test-rust): the app's pools go
+        // through that PgBouncer in transaction mode, as in production behind one.
+        let pgbouncer = std::env::var("PALISADE_TEST_PGBOUNCER").ok();
+        let app_db_url = match (&overrides.postgres_addr, &pgbouncer) {
+            (Some(addr), _) => format!("postgres://authenticator@{addr}/{}", db.name),
+            (None, Some(addr)) => format!("postgres://authenticator@{addr}/{}", db.name),
+            (None, None) => db.authenticator_url(),
+        };
+        // `PALISADE_TEST_DB_POOLER=none` with it shows what breaks without the app's handling.
+        let pooler = match (&pgbouncer, std::env::var("PALISADE_TEST_DB_POOLER")) {
+            (_, Ok(mode)) => mode,
+            (Some(_), Err(_)) => "transaction".to_string(),
+            (None, Err(_)) => "none".to_string(),
         };
         let redis = overrides.redis_url.clone().unwrap_or_else(redis_url);
         let owner = db.owner_url();
@@ -146,6 +156,7 @@ impl TestApp {
             "PALISADE_READY_TIMEOUT_MS" => Some("500".into()),
             "PALISADE_REDIS_TIMEOUT_MS" => Some("300".into()),
             "PALISADE_DB_ACQUIRE_TIMEOUT_MS" => Some("5000".into()),
+            "PALISADE_DB_POOLER" => Some(pooler.clone()),
             _ => None,
         };
         let settings =
