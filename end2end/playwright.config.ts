@@ -1,7 +1,10 @@
 import { defineConfig, devices } from "@playwright/test";
 
 // The server is started by `cargo leptos end-to-end` (scripts/test) before this runs.
+// Against scripts/stack: PALISADE_PUBLIC_URL=https://localhost:58443 and
+// PALISADE_E2E_IGNORE_HTTPS_ERRORS=1 (its certificate is self-signed, made by the script).
 const baseURL = process.env.PALISADE_PUBLIC_URL ?? "http://127.0.0.1:3000";
+const ignoreHTTPSErrors = process.env.PALISADE_E2E_IGNORE_HTTPS_ERRORS === "1";
 
 export default defineConfig({
   testDir: "./tests",
@@ -14,6 +17,7 @@ export default defineConfig({
   reporter: [["list"]],
   use: {
     baseURL,
+    ignoreHTTPSErrors,
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
   },
