@@ -138,6 +138,10 @@ start_stack_pgbouncer() {
     echo "auth_file = $dir/userlist.txt"
     echo "pidfile = $dir/pgbouncer.pid"
     echo "logfile = $STACK_LOG/pgbouncer.log"
+    # The Rust suite makes a database per test, each a pool of its own here: give idle server
+    # connections back soon and cap them per user, or Postgres runs out of slots.
+    echo "server_idle_timeout = 5"
+    echo "max_user_connections = 100"
   } >"$dir/pgbouncer.ini"
   # trust still needs the names listed.
   printf '"%s" ""\n' authenticator palisade postgres >"$dir/userlist.txt"
@@ -173,6 +177,7 @@ start_stack_instance() { # start_stack_instance I
     PALISADE_TRUSTED_PROXIES=127.0.0.1 PALISADE_LOG_FORMAT=json \
     DATABASE_URL="postgres://authenticator@127.0.0.1:$STACK_PGBOUNCER_PORT/$STACK_DB" \
     PALISADE_DB_POOLER=transaction \
+    DATABASE_REPLICA_URL="postgres://authenticator@127.0.0.1:$STACK_REPLICA_PORT/$STACK_DB" \
     DATABASE_OWNER_URL="postgres://palisade@127.0.0.1:$STACK_PRIMARY_PORT/$STACK_DB" \
     REDIS_URL="redis://127.0.0.1:$STACK_REDIS_PORT" SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" \
     LEPTOS_OUTPUT_NAME=palisade LEPTOS_SITE_ROOT="$STACK_SITE_ROOT" LEPTOS_SITE_PKG_DIR=pkg \
@@ -278,4 +283,23 @@ stack_status() {
   else row replica down ":$STACK_REPLICA_PORT"; fi
   stack_redis_up && row redis up "127.0.0.1:$STACK_REDIS_PORT" || row redis down ":$STACK_REDIS_PORT"
   return "$rc"
+}
+
+# The Rust integration suite with every app's pools going through the stack's PgBouncer in
+# transaction mode (server/tests/it/support/app.rs reads PALISADE_TEST_PGBOUNCER). The test
+# databases are made on the primary by its owner. `--workspace` as scripts/test's own cargo
+# test, so the same features and the already built test binary are used.
+stack_test_rust() {
+  mkdir -p "$STACK_DIR" "$STACK_LOG"
+  start_stack_primary
+  start_stack_redis
+  start_stack_pgbouncer
+  redis-cli -p "$STACK_REDIS_PORT" -n 1 flushdb >/dev/null
+  PG_PORT=$STACK_PRIMARY_PORT drop_test_databases
+  log "stack: the Rust integration suite through PgBouncer"
+  DATABASE_OWNER_URL="postgres://palisade@127.0.0.1:$STACK_PRIMARY_PORT/$STACK_DB" \
+    PALISADE_TEST_PGBOUNCER="127.0.0.1:$STACK_PGBOUNCER_PORT" \
+    REDIS_URL="redis://127.0.0.1:$STACK_REDIS_PORT/1" \
+    RUSTFLAGS="${RUSTFLAGS:---cfg erase_components}" \
+    cargo test --workspace --test it -- "$@"
 }

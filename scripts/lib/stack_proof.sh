@@ -102,6 +102,7 @@ stack_proof() {
   check "the 7th wrong password across A and B is held back (429)" eq "${codes% }" "$(printf '%s' "${codes% }" | sed 's/[0-9]*$/429/')"
 
   proof_kill_instance
+  proof_replica
   ((PROOF_FAILED == 0)) || { warn "proof: FAILED"; return 1; }
   log "proof: all checks passed"
 }
@@ -118,6 +119,7 @@ proof_kill_instance() {
   call "$A" /api/auth/verify "" --data-urlencode "token=$token" >/dev/null
   call "$EDGE" /api/auth/sign_in "" --data-urlencode "email=$email" --data-urlencode "password=$password" >/dev/null
   cookie=$(session_from_headers)
+  KILL_COOKIE=$cookie
   (for ((i = 0; i < n; i++)); do
     curl -s -o /dev/null --cacert "$CACERT" --max-time 20 -w '%{http_code}\n' \
       -H "Cookie: $SESSION_COOKIE=$cookie" "$EDGE/posts" >>"$out"
@@ -135,4 +137,46 @@ proof_kill_instance() {
   rm -f "$STACK_DIR/app-2.pid"
   start_stack_instance 2
   check "instance 2 is back" instance_ready "$((STACK_APP_PORT + 1))"
+}
+
+# Public reads counted by where they went, on instance I's /metrics.
+public_reads() { # public_reads I replica|primary
+  curl -s "http://127.0.0.1:$((STACK_METRICS_PORT + $1 - 1))/metrics" |
+    awk -v want="db_public_reads_total{pool=\"$2\"}" '$1 == want { print $2; found=1 } END { if (!found) print 0 }'
+}
+replica_says() { # replica_says I ok|degraded: instance I's /ready (200 either way)
+  [[ $(curl -s -w ' %{http_code}' "http://127.0.0.1:$((STACK_APP_PORT + $1 - 1))/ready" |
+    sed 's/.*"replica":"\([a-z]*\)".* \([0-9]*\)$/\1 \2/') == "$2 200" ]]
+}
+# Publishes a post as the kill proof's user and lists anonymously on A; prints nothing,
+# returns whether the list shows it.
+publish_and_list() {
+  local title="Replica proof $(openssl rand -hex 4)"
+  call "$A" /api/posts/create "$KILL_COOKIE" --data-urlencode "title=$title" \
+    --data-urlencode "body=Read back." --data-urlencode "intent=publish" >/dev/null
+  call "$A" /api/posts/list "" >/dev/null
+  grep -qF "$title" "$STACK_DIR/proof-body"
+}
+
+# The replica serves A's public reads; stopped, they fall back to the primary and /ready says
+# degraded (still 200); started again, they return to it.
+proof_replica() {
+  local r p dir; dir=$(stack_pg_dir replica)
+  wait_until 20 "replica ok" replica_says 1 ok
+  r=$(public_reads 1 replica)
+  check "a post published on A is in A's anonymous list" publish_and_list
+  check "that list was read from the replica" test "$(public_reads 1 replica)" -gt "$r"
+  info "  stopping the replica"
+  stack_pg_ctl stop -D "$dir" -m fast -w -t 60 -s
+  check "/ready says the replica is degraded, and stays 200" wait_until 20 "replica degraded" replica_says 1 degraded
+  r=$(public_reads 1 replica) p=$(public_reads 1 primary)
+  check "with the replica down, a new post is in the anonymous list" publish_and_list
+  check "read from the primary" test "$(public_reads 1 primary)" -gt "$p"
+  check "and not from the replica" test "$(public_reads 1 replica)" -eq "$r"
+  info "  starting the replica"
+  start_stack_replica
+  check "/ready says the replica is ok again" wait_until 30 "replica ok" replica_says 1 ok
+  r=$(public_reads 1 replica)
+  check "a post published now is in the anonymous list" publish_and_list
+  check "read from the replica again" test "$(public_reads 1 replica)" -gt "$r"
 }

@@ -177,6 +177,10 @@ impl Settings {
                 pooler: var("PALISADE_DB_POOLER", "none")
                     .parse()
                     .map_err(|e| invalid("PALISADE_DB_POOLER", e))?,
+                replica_url: get("DATABASE_REPLICA_URL")
+                    .filter(|v| !v.is_empty())
+                    .map(Into::into),
+                replica_max_lag: millis(get, "PALISADE_REPLICA_MAX_LAG_MS", 1_000)?,
             },
             redis: RedisSettings {
                 url: required("REDIS_URL", "redis://127.0.0.1:56379")?.into(),

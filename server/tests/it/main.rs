@@ -15,6 +15,7 @@ mod pages;
 mod posts;
 mod ratelimit;
 mod readiness;
+mod replica;
 mod rls;
 mod sessions;
 mod shutdown;

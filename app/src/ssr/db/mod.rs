@@ -13,6 +13,7 @@ pub mod pooler;
 pub mod posts;
 pub mod profiles;
 pub mod refresh_tokens;
+pub mod replica;
 pub mod signing_keys;
 pub mod status;
 pub mod tokens;
@@ -80,10 +81,7 @@ async fn open(db: &(impl Connections + ?Sized), kind: &'static str) -> Result<Tx
         return Err(DbError::CircuitOpen);
     }
     let started = Instant::now();
-    let tx = match pooler::begin_statement() {
-        Some(statement) => db.pool().begin_with(statement).await,
-        None => db.pool().begin().await,
-    };
+    let tx = pooler::begin(db.pool()).await;
     metrics::histogram!("db_begin_duration_seconds", "kind" => kind)
         .record(started.elapsed().as_secs_f64());
     // No connection to be had, however it failed (refused, cut during the handshake, timed

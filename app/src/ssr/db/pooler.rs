@@ -23,7 +23,7 @@
 //! 1.18, so the app does not rely on it.
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use sqlx::postgres::PgConnectOptions;
+use sqlx::{PgPool, Postgres, Transaction, postgres::PgConnectOptions};
 
 /// Process-wide: the pools of one process (request, outbox worker, CLI) reach Postgres the
 /// same way, set once at start-up from `PALISADE_DB_POOLER`.
@@ -61,9 +61,12 @@ impl Pooler {
     }
 }
 
-/// The statement that opens a transaction, when it is not a plain `BEGIN`.
-pub(super) fn begin_statement() -> Option<&'static str> {
-    TRANSACTION_POOLER
-        .load(Ordering::SeqCst)
-        .then_some("BEGIN; DEALLOCATE ALL")
+/// Opens a transaction on `pool` the way this process's pooler mode needs: every
+/// transaction of the app starts here (`db::open`, `bootstrap::begin_as_admin`).
+pub(super) async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    if TRANSACTION_POOLER.load(Ordering::SeqCst) {
+        pool.begin_with("BEGIN; DEALLOCATE ALL").await
+    } else {
+        pool.begin().await
+    }
 }

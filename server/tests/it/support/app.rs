@@ -77,6 +77,8 @@ pub struct TestApp {
     pub pool: sqlx::PgPool,
     /// The circuit breaker in front of the app's pool (its counters are the app's own).
     pub breaker: app::ssr::db::Breaker,
+    /// The app's read replica, when the test configured one.
+    pub replica: Option<app::ssr::db::replica::Replica>,
     /// The app's posts cache (its counters are the app's own).
     pub posts_cache: app::ssr::cache::PostCache,
     /// The app's token keys (to reload them after a rotation, as its timer would).
@@ -93,6 +95,17 @@ pub struct Overrides {
     pub shutdown_grace_ms: u64,
     /// More settings, by environment variable name (they win over the harness's own).
     pub env: Vec<(&'static str, String)>,
+    /// `DATABASE_REPLICA_URL`: none, the test's own database (a "replica" that is the
+    /// primary, so always caught up), or this URL.
+    pub replica: Replica,
+}
+
+#[derive(Clone, Debug, Default)]
+pub enum Replica {
+    #[default]
+    None,
+    ThePrimary,
+    At(String),
 }
 
 impl Default for Overrides {
@@ -102,6 +115,7 @@ impl Default for Overrides {
             redis_url: None,
             shutdown_grace_ms: 5_000,
             env: Vec::new(),
+            replica: Replica::None,
         }
     }
 }
@@ -141,6 +155,11 @@ impl TestApp {
             (None, Err(_)) => "none".to_string(),
         };
         let redis = overrides.redis_url.clone().unwrap_or_else(redis_url);
+        let replica_url = match &overrides.replica {
+            Replica::None => None,
+            Replica::ThePrimary => Some(db.authenticator_url()),
+            Replica::At(url) => Some(url.clone()),
+        };
         let owner = db.owner_url();
         let grace = overrides.shutdown_grace_ms.to_string();
         let own = |name: &str| match name {
@@ -157,6 +176,7 @@ impl TestApp {
             "PALISADE_REDIS_TIMEOUT_MS" => Some("300".into()),
             "PALISADE_DB_ACQUIRE_TIMEOUT_MS" => Some("5000".into()),
             "PALISADE_DB_POOLER" => Some(pooler.clone()),
+            "DATABASE_REPLICA_URL" => replica_url.clone(),
             _ => None,
         };
         let settings =
@@ -178,6 +198,7 @@ impl TestApp {
         let metrics_addr = app.metrics_addr().expect("metrics are served");
         let pool = app.state().db.pool().clone();
         let breaker = app.state().db.breaker().clone();
+        let replica = app.state().db.replica().cloned();
         let posts_cache = app.state().posts_cache.clone();
         let jwt = app.state().jwt.clone();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -196,6 +217,7 @@ impl TestApp {
             db,
             pool,
             breaker,
+            replica,
             posts_cache,
             jwt,
             client,

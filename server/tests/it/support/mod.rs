@@ -10,7 +10,7 @@ pub mod proxy;
 pub mod readers;
 pub mod users;
 
-pub use app::{Overrides, PUBLIC_URL, SECRET, TestApp, owner_url, redis_pool, redis_url};
+pub use app::{Overrides, PUBLIC_URL, Replica, SECRET, TestApp, owner_url, redis_pool, redis_url};
 pub use audit::{actions_of, audit_of};
 pub use browser::{Answer, Browser, fresh_loopback, role_with_cookie};
 pub use people::{PASSWORD, PeopleApp, Person, actor, db_role};
