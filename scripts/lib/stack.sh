@@ -27,7 +27,7 @@ port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # Refuses to start a component on a port something else holds.
 need_free_port() { ! port_busy "$1" || die "port $1 ($2) is in use by something else; set ${3} to another"; }
 alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
-pid_of() { cat "$1" 2>/dev/null | head -1; }
+pid_of() { if [[ -r $1 ]]; then head -1 "$1"; fi; }
 
 stack_pg_dir() { # stack_pg_dir primary|replica: Postgres' files must be reachable by `postgres`
   local base=$STACK_DIR
@@ -97,7 +97,7 @@ start_stack_replica() {
 
 stop_stack_pg() { # primary|replica
   local dir; dir=$(stack_pg_dir "$1")
-  [[ -s $dir/PG_VERSION ]] && stack_pg_ctl status -D "$dir" >/dev/null 2>&1 || return 0
+  if [[ ! -s $dir/PG_VERSION ]] || ! stack_pg_ctl status -D "$dir" >/dev/null 2>&1; then return 0; fi
   log "stack: stopping postgres $1"
   stack_pg_ctl stop -D "$dir" -m fast -w -t 60 -s
 }
@@ -194,7 +194,7 @@ stop_pidfile() { # stop_pidfile NAME FILE [SIGNAL]
     log "stack: stopping $1 (pid $pid)"
     kill "-${3:-TERM}" "$pid" 2>/dev/null || true
     for ((i = 0; i < 300; i++)); do alive "$pid" || break; sleep 0.1; done
-    alive "$pid" && kill -KILL "$pid" 2>/dev/null
+    if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
   fi
   rm -f "$2"
 }
@@ -251,7 +251,9 @@ stack_up() {
 stack_down() {
   local f
   stop_pidfile nginx "$STACK_DIR/nginx/nginx.pid" QUIT
-  for f in "$STACK_DIR"/app-*.pid; do [[ -e $f ]] && stop_pidfile "$(basename "$f" .pid)" "$f"; done
+  for f in "$STACK_DIR"/app-*.pid; do
+    if [[ -e $f ]]; then stop_pidfile "$(basename "$f" .pid)" "$f"; fi
+  done
   stop_pidfile pgbouncer "$STACK_DIR/pgbouncer/pgbouncer.pid"
   if alive "$(pid_of "$STACK_DIR/redis/redis.pid")"; then
     log "stack: stopping redis"
@@ -290,6 +292,7 @@ stack_status() {
 # databases are made on the primary by its owner. `--workspace` as scripts/test's own cargo
 # test, so the same features and the already built test binary are used.
 stack_test_rust() {
+  local rc
   mkdir -p "$STACK_DIR" "$STACK_LOG"
   start_stack_primary
   start_stack_redis
@@ -301,5 +304,9 @@ stack_test_rust() {
     PALISADE_TEST_PGBOUNCER="127.0.0.1:$STACK_PGBOUNCER_PORT" \
     REDIS_URL="redis://127.0.0.1:$STACK_REDIS_PORT/1" \
     RUSTFLAGS="${RUSTFLAGS:---cfg erase_components}" \
-    cargo test --workspace --test it -- "$@"
+    cargo test --workspace --test it -- "$@" || rc=$?
+  # A database per test, on the primary and again on the replica: ≈ 1.5 GB each after a
+  # run. Give the disk back at once (`ci` removes the whole data dirs instead: faster).
+  [[ -n ${STACK_KEEP_TEST_DATABASES:-} ]] || PG_PORT=$STACK_PRIMARY_PORT drop_test_databases
+  return "${rc:-0}"
 }

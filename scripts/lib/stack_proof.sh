@@ -42,7 +42,8 @@ mailed_token() {
 }
 
 stack_proof() {
-  set +e   # every check runs and reports; the verdict is at the end
+  local -   # errexit off in here only: every check runs and reports; the verdict is at the end
+  set +e
   local email password token status cookie title slug access refresh i
   email="stack-$(openssl rand -hex 6)@stack.test" password="Quiet-$(openssl rand -hex 4)-Harbour"
   # One made-up client address per run (the instances trust 127.0.0.1's X-Forwarded-For), so
@@ -148,12 +149,19 @@ replica_says() { # replica_says I ok|degraded: instance I's /ready (200 either w
   [[ $(curl -s -w ' %{http_code}' "http://127.0.0.1:$((STACK_APP_PORT + $1 - 1))/ready" |
     sed 's/.*"replica":"\([a-z]*\)".* \([0-9]*\)$/\1 \2/') == "$2 200" ]]
 }
+# Whether the replica has replayed everything the primary had written when asked.
+replica_caught_up() {
+  local at; at=$(stack_psql "$STACK_PRIMARY_PORT" -At -c "select pg_current_wal_insert_lsn()")
+  [[ $(stack_psql "$STACK_REPLICA_PORT" -At -c "select pg_last_wal_replay_lsn() >= '$at'") == t ]]
+}
 # Publishes a post as the kill proof's user and lists anonymously on A; prints nothing,
-# returns whether the list shows it.
+# returns whether the list shows it. With the replica up, the list is asked once the
+# replica has replayed the publish (the app would read the primary a few ms earlier).
 publish_and_list() {
   local title="Replica proof $(openssl rand -hex 4)"
   call "$A" /api/posts/create "$KILL_COOKIE" --data-urlencode "title=$title" \
     --data-urlencode "body=Read back." --data-urlencode "intent=publish" >/dev/null
+  if stack_pg_up "$STACK_REPLICA_PORT"; then wait_until 5 "replica replay" replica_caught_up; fi
   call "$A" /api/posts/list "" >/dev/null
   grep -qF "$title" "$STACK_DIR/proof-body"
 }
