@@ -1,7 +1,10 @@
 import { defineConfig, devices } from "@playwright/test";
 
 // The server is started by `cargo leptos end-to-end` (scripts/test) before this runs.
+// Against scripts/stack: PALISADE_PUBLIC_URL=https://localhost:58443 and
+// PALISADE_E2E_IGNORE_HTTPS_ERRORS=1 (its certificate is self-signed, made by the script).
 const baseURL = process.env.PALISADE_PUBLIC_URL ?? "http://localhost:3000";
+const ignoreHTTPSErrors = process.env.PALISADE_E2E_IGNORE_HTTPS_ERRORS === "1";
 // scripts/e2e: only the specs whose file names contain one of these words, each test N times.
 const specs = (process.env.E2E_SPECS ?? "").split(",").filter(Boolean);
 
@@ -18,6 +21,7 @@ export default defineConfig({
   reporter: [["list"]],
   use: {
     baseURL,
+    ignoreHTTPSErrors,
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
   },

@@ -7,6 +7,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 CARGO_LEPTOS_VERSION=0.3.11
 # libssl-dev and pkg-config: webauthn-rs (passkeys) links OpenSSL.
 APT_PACKAGES=(postgresql-15 postgresql-client-15 redis-server redis-tools chromium curl ca-certificates libssl-dev pkg-config)
+# scripts/stack (the scale-out topology) and the `stack` step of scripts/test also need these.
+APT_STACK=(nginx-light libnginx-mod-http-brotli-filter pgbouncer openssl jq)
 # Debian's Rust 1.96 with std sources and a working rust-lld: builds the wasm std (path B)
 # and is the only local rustc new enough to install cargo-leptos 0.3.11.
 APT_DEBIAN_RUST=(rustc-web cargo-web rust-web-src lld-22)

@@ -65,13 +65,27 @@ impl Application {
         if settings.database.migrate_on_start {
             migrate(&settings).await?;
         }
-        let db = app::ssr::db::Db::new(
-            PgPoolOptions::new()
-                .max_connections(settings.database.max_connections)
-                .acquire_timeout(settings.database.acquire_timeout)
-                .connect_lazy_with(connect_options(settings.database.url.expose_secret())?),
-            settings.database.circuit_probe_interval,
+        let database = &settings.database;
+        let pool_for = |url: &str| -> anyhow::Result<sqlx::PgPool> {
+            Ok(PgPoolOptions::new()
+                .max_connections(database.max_connections)
+                .acquire_timeout(database.acquire_timeout)
+                .connect_lazy_with(database.pooler.apply(connect_options(url)?)))
+        };
+        let mut db = app::ssr::db::Db::new(
+            pool_for(database.url.expose_secret())?,
+            database.circuit_probe_interval,
         );
+        if let Some(url) = &database.replica_url {
+            let replica = app::ssr::db::Db::new_replica(
+                pool_for(url.expose_secret()).context("DATABASE_REPLICA_URL is not a valid URL")?,
+                database.circuit_probe_interval,
+            );
+            db = db.with_replica(app::ssr::db::replica::Replica::start(
+                replica,
+                database.replica_max_lag,
+            ));
+        }
         let redis = connect_redis(&settings).await?;
 
         let addr = settings.listen.unwrap_or(leptos_options.site_addr);
@@ -85,7 +99,8 @@ impl Application {
                 &db,
                 &redis,
                 app::ssr::cache::PageCache::new(settings.http.page_cache_ttl),
-            ),
+            )
+            .with_write_positions(&db),
             db,
             redis,
             auth: Arc::new(settings.auth_settings()),

@@ -5,7 +5,6 @@ use uuid::Uuid;
 
 use super::{
     RequestContext,
-    auth::Actor,
     cache::{Entry, PostCache},
     db::{self, Tx, posts},
     markdown,
@@ -54,7 +53,8 @@ pub async fn list(ctx: &RequestContext, page: u32) -> Result<PostPage, AppError>
 /// Loads a list page as `anon`. An empty page past the first is not worth caching.
 async fn load_page(ctx: &RequestContext, page: u32) -> Result<Option<PostPage>, AppError> {
     let size = i64::from(PAGE_SIZE);
-    let mut tx = db::begin_as(&ctx.state.db, &Actor::Anon).await?;
+    let position = PostCache::of(&ctx.state).write_position().await;
+    let mut tx = db::replica::begin_public_read(&ctx.state.db, position).await?;
     let mut rows = posts::published_page(&mut tx, size + 1, i64::from(page - 1) * size).await?;
     db::commit(tx).await?;
     let has_next = rows.len() as i64 > size;
@@ -84,7 +84,8 @@ async fn load_published(
     ctx: &RequestContext,
     slug: &str,
 ) -> Result<Option<RenderedPost>, AppError> {
-    let mut tx = db::begin_as(&ctx.state.db, &Actor::Anon).await?;
+    let position = PostCache::of(&ctx.state).write_position().await;
+    let mut tx = db::replica::begin_public_read(&ctx.state.db, position).await?;
     let post = posts::published_by_slug(&mut tx, slug).await?;
     db::commit(tx).await?;
     Ok(post.as_ref().map(render))

@@ -159,7 +159,12 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<PgPool> {
     PgPoolOptions::new()
         .max_connections(2)
         .acquire_timeout(Duration::from_secs(5))
-        .connect_with(options.application_name("palisade-cli"))
+        .connect_with(
+            settings
+                .database
+                .pooler
+                .apply(options.application_name("palisade-cli")),
+        )
         .await
         .context("could not connect to Postgres (DATABASE_URL)")
 }

@@ -176,6 +176,13 @@ impl Settings {
                 acquire_timeout: millis(get, "PALISADE_DB_ACQUIRE_TIMEOUT_MS", 3_000)?,
                 circuit_probe_interval: millis(get, "PALISADE_DB_CIRCUIT_PROBE_MS", 1_000)?,
                 migrate_on_start: var("PALISADE_MIGRATE_ON_START", "true") == "true",
+                pooler: var("PALISADE_DB_POOLER", "none")
+                    .parse()
+                    .map_err(|e| invalid("PALISADE_DB_POOLER", e))?,
+                replica_url: get("DATABASE_REPLICA_URL")
+                    .filter(|v| !v.is_empty())
+                    .map(Into::into),
+                replica_max_lag: millis(get, "PALISADE_REPLICA_MAX_LAG_MS", 1_000)?,
             },
             redis: RedisSettings {
                 url: required("REDIS_URL", "redis://127.0.0.1:56379")?.into(),

@@ -69,6 +69,14 @@ pub struct DatabaseSettings {
     /// one probe asks Postgres again (and again after each further interval).
     pub circuit_probe_interval: Duration,
     pub migrate_on_start: bool,
+    /// `PALISADE_DB_POOLER`: `transaction` when `url` points at a transaction-mode pooler
+    /// (PgBouncer); see `app::ssr::db::pooler`. Unset: straight to Postgres.
+    pub pooler: app::ssr::db::pooler::Pooler,
+    /// `DATABASE_REPLICA_URL`: a streaming replica for public anonymous reads (see
+    /// `app::ssr::db::replica`). Unset: every read goes to `url`.
+    pub replica_url: Option<SecretString>,
+    /// `PALISADE_REPLICA_MAX_LAG_MS`: above this replay lag, public reads go to the primary.
+    pub replica_max_lag: Duration,
 }
 
 #[derive(Clone, Debug)]

@@ -1,5 +1,6 @@
 //! `/health` says the process is up; `/ready` says it can serve (Postgres and Redis answer in
-//! time, and Postgres's circuit is closed). (`/metrics` is on a listener of its own: `crate::metrics`.)
+//! time, and Postgres's circuit is closed), and how the read replica is, if any ("ok",
+//! "degraded": public reads go to the primary, still ready; "off": none configured). (`/metrics` is on a listener of its own: `crate::metrics`.)
 use axum::{
     Json,
     extract::State,
@@ -8,6 +9,8 @@ use axum::{
 };
 use fred::interfaces::ClientLike;
 use serde_json::json;
+
+use app::ssr::db::replica::ReplicaState;
 
 use crate::state::ServerState;
 
@@ -41,6 +44,12 @@ pub async fn ready(State(state): State<ServerState>) -> impl IntoResponse {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let word = |ok| if ok { "ok" } else { "unavailable" };
+    // The replica never makes the instance unready: public reads fall back to the primary.
+    let replica = state
+        .app
+        .db
+        .replica()
+        .map_or(ReplicaState::Off, |r| r.state());
     (
         status,
         [(header::CACHE_CONTROL, "no-store")],
@@ -48,6 +57,7 @@ pub async fn ready(State(state): State<ServerState>) -> impl IntoResponse {
             "postgres": word(db_ok),
             "postgres_circuit": if circuit_open { "open" } else { "closed" },
             "redis": word(redis_ok),
+            "replica": replica.as_str(),
         })),
     )
 }

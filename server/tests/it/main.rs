@@ -17,6 +17,7 @@ mod passkeys;
 mod posts;
 mod ratelimit;
 mod readiness;
+mod replica;
 mod rls;
 mod sessions;
 mod shutdown;

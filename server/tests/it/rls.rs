@@ -140,8 +140,11 @@ async fn a_query_outside_begin_as_is_refused() {
         "insert into public.posts (author_id, slug, title, body) \
          values ((select id from auth.users limit 1), 'sneaky', 't', 'b')",
     ] {
-        // Straight on the app's pool: the login role `authenticator`, never switched.
-        let error = sqlx::query(sql).execute(&app.pool).await.expect_err(sql);
+        // Straight on the app's pool: the login role `authenticator`, never switched. In a
+        // bare transaction, as every statement of the app runs (behind PgBouncer a prepared
+        // statement outside one may be parsed and bound on two server connections).
+        let mut tx = app.pool.begin().await.unwrap();
+        let error = sqlx::query(sql).execute(&mut *tx).await.expect_err(sql);
         let code = error.as_database_error().and_then(|db| db.code());
         assert_eq!(code.as_deref(), Some("42501"), "{sql}: {error}");
     }
@@ -242,7 +245,11 @@ async fn set_config_is_transaction_scoped() {
     let alice = sign_up(&app.pool, "alice@example.com").await;
     // One connection, so each request below certainly reuses the one before it, as any
     // connection of a busy pool (or behind PgBouncer in transaction mode) eventually does.
-    let pool = single_connection_pool((*app.pool.connect_options()).clone()).await;
+    // Straight to Postgres, also when the app goes through PgBouncer (scripts/stack
+    // test-rust): this is about what a Postgres session keeps. No statement cache: the app's
+    // transactions may begin with DEALLOCATE ALL (`db::pooler`).
+    let direct: sqlx::postgres::PgConnectOptions = app.db.authenticator_url().parse().unwrap();
+    let pool = single_connection_pool(direct.statement_cache_capacity(0)).await;
     let fresh = connection_state(&pool).await;
     assert_eq!(fresh.1, "authenticator");
     assert_eq!(fresh.3, "");

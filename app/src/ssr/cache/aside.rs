@@ -99,6 +99,11 @@ enum Lookup {
 }
 
 impl Cache {
+    /// The Redis pool this cache uses.
+    pub fn redis(&self) -> &Pool {
+        &self.redis
+    }
+
     pub fn new(redis: &Pool, name: &'static str, prefix: String) -> Self {
         Self {
             redis: redis.clone(),

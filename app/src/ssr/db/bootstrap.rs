@@ -8,7 +8,7 @@ use super::{DbError, ServiceRole, Tx};
 /// Opens a transaction that runs as `admin` with no claims (`authenticator` may switch to it;
 /// see docs/database.md on the first admin).
 pub async fn begin_as_admin(pool: &PgPool) -> Result<Tx, DbError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = super::pooler::begin(pool).await?;
     sqlx::query!("select set_config('role', 'admin', true)")
         .fetch_one(&mut *tx)
         .await?;

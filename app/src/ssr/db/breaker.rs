@@ -18,20 +18,49 @@ use sqlx::PgPool;
 pub struct Db {
     pool: PgPool,
     breaker: Breaker,
+    /// The read replica for public reads, if configured (`super::replica`).
+    replica: Option<Arc<super::replica::Replica>>,
 }
 
 impl Db {
     /// `probe_interval`: how long the breaker stays open before each probe.
     pub fn new(pool: PgPool, probe_interval: Duration) -> Self {
+        Self::named(pool, probe_interval, "Postgres", "db_circuit_open")
+    }
+
+    /// A replica's pool and breaker: its own gauge, `db_replica_circuit_open`.
+    pub fn new_replica(pool: PgPool, probe_interval: Duration) -> Self {
+        Self::named(pool, probe_interval, "replica", "db_replica_circuit_open")
+    }
+
+    fn named(
+        pool: PgPool,
+        probe_interval: Duration,
+        name: &'static str,
+        gauge: &'static str,
+    ) -> Self {
         Self {
             pool,
             breaker: Breaker(Arc::new(Inner {
+                name,
+                gauge,
                 open: AtomicBool::new(false),
                 probe_interval,
                 attempts: AtomicU64::new(0),
                 rejected: AtomicU64::new(0),
             })),
+            replica: None,
         }
+    }
+
+    /// This (primary) pool with a replica for public reads.
+    pub fn with_replica(mut self, replica: super::replica::Replica) -> Self {
+        self.replica = Some(Arc::new(replica));
+        self
+    }
+
+    pub fn replica(&self) -> Option<&super::replica::Replica> {
+        self.replica.as_deref()
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -81,6 +110,10 @@ pub struct Breaker(Arc<Inner>);
 
 #[derive(Debug)]
 struct Inner {
+    /// For the log lines: "Postgres" (the primary) or "replica".
+    name: &'static str,
+    /// The gauge that is 1 while open.
+    gauge: &'static str,
     open: AtomicBool,
     probe_interval: Duration,
     /// Connections asked of the pool through this breaker (counted for tests and figures).
@@ -121,11 +154,12 @@ impl Breaker {
         if self.0.open.swap(true, Ordering::SeqCst) {
             return;
         }
+        let (name, gauge) = (self.0.name, self.0.gauge);
         tracing::warn!(
             probe_every = ?self.0.probe_interval,
-            "Postgres unreachable: circuit open, requests that need it answer 503 at once"
+            "{name} unreachable: circuit open, requests that need it answer 503 at once"
         );
-        metrics::gauge!("db_circuit_open").set(1.0);
+        metrics::gauge!(gauge).set(1.0);
         let (breaker, pool) = (self.clone(), pool.clone());
         tokio::spawn(async move {
             loop {
@@ -136,8 +170,8 @@ impl Breaker {
                 }
             }
             breaker.0.open.store(false, Ordering::SeqCst);
-            metrics::gauge!("db_circuit_open").set(0.0);
-            tracing::info!("Postgres answers again: circuit closed");
+            metrics::gauge!(gauge).set(0.0);
+            tracing::info!("{name} answers again: circuit closed");
         });
     }
 }

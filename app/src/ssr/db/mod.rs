@@ -12,9 +12,11 @@ pub mod breaker;
 pub mod mfa;
 pub mod outbox;
 pub mod passkeys;
+pub mod pooler;
 pub mod posts;
 pub mod profiles;
 pub mod refresh_tokens;
+pub mod replica;
 pub mod signing_keys;
 pub mod status;
 pub mod tokens;
@@ -82,7 +84,7 @@ async fn open(db: &(impl Connections + ?Sized), kind: &'static str) -> Result<Tx
         return Err(DbError::CircuitOpen);
     }
     let started = Instant::now();
-    let tx = db.pool().begin().await;
+    let tx = pooler::begin(db.pool()).await;
     metrics::histogram!("db_begin_duration_seconds", "kind" => kind)
         .record(started.elapsed().as_secs_f64());
     // No connection to be had, however it failed (refused, cut during the handshake, timed

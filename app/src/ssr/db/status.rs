@@ -5,9 +5,11 @@ use super::{DbError, Tx};
 use crate::domain::status::DatabaseStatus;
 
 /// Whether Postgres answers at all (`/ready`). On the pool, outside any transaction: it asks
-/// for a connection and one round trip, nothing a role could refuse.
+/// for a connection and one round trip, nothing a role could refuse. The simple protocol (no
+/// parameters, nothing to check at compile time): a prepared statement outside a transaction
+/// may be parsed and bound on two server connections behind a transaction pooler (`pooler`).
 pub async fn ping(pool: &PgPool) -> Result<(), DbError> {
-    sqlx::query!("select 1 as one").fetch_one(pool).await?;
+    sqlx::raw_sql("select 1").execute(pool).await?;
     Ok(())
 }
 

@@ -23,10 +23,16 @@ fn actions(page: &AuditPage) -> Vec<&str> {
 
 /// The database's clock, which stamps the entries.
 async fn db_now(w: &PeopleApp) -> DateTime<Utc> {
-    sqlx::query_scalar("select clock_timestamp()")
-        .fetch_one(&w.app.pool)
+    // In a transaction, as the app runs every statement: behind PgBouncer in transaction mode
+    // (scripts/stack test-rust) a prepared statement outside one may be parsed and bound on
+    // two server connections.
+    let mut tx = w.app.pool.begin().await.unwrap();
+    let now = sqlx::query_scalar("select clock_timestamp()")
+        .fetch_one(&mut *tx)
         .await
-        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    now
 }
 
 #[tokio::test]

@@ -77,6 +77,8 @@ pub struct TestApp {
     pub pool: sqlx::PgPool,
     /// The circuit breaker in front of the app's pool (its counters are the app's own).
     pub breaker: app::ssr::db::Breaker,
+    /// The app's read replica, when the test configured one.
+    pub replica: Option<app::ssr::db::replica::Replica>,
     /// The app's posts cache (its counters are the app's own).
     pub posts_cache: app::ssr::cache::PostCache,
     /// The app's token keys (to reload them after a rotation, as its timer would).
@@ -93,6 +95,17 @@ pub struct Overrides {
     pub shutdown_grace_ms: u64,
     /// More settings, by environment variable name (they win over the harness's own).
     pub env: Vec<(&'static str, String)>,
+    /// `DATABASE_REPLICA_URL`: none, the test's own database (a "replica" that is the
+    /// primary, so always caught up), or this URL.
+    pub replica: Replica,
+}
+
+#[derive(Clone, Debug, Default)]
+pub enum Replica {
+    #[default]
+    None,
+    ThePrimary,
+    At(String),
 }
 
 impl Default for Overrides {
@@ -102,6 +115,7 @@ impl Default for Overrides {
             redis_url: None,
             shutdown_grace_ms: 5_000,
             env: Vec::new(),
+            replica: Replica::None,
         }
     }
 }
@@ -126,11 +140,26 @@ impl TestApp {
                 .try_init();
         }
         let db = TestDb::create().await;
-        let app_db_url = match overrides.postgres_addr {
-            Some(addr) => format!("postgres://authenticator@{addr}/{}", db.name),
-            None => db.authenticator_url(),
+        // `PALISADE_TEST_PGBOUNCER=host:port` (scripts/stack test-rust): the app's pools go
+        // through that PgBouncer in transaction mode, as in production behind one.
+        let pgbouncer = std::env::var("PALISADE_TEST_PGBOUNCER").ok();
+        let app_db_url = match (&overrides.postgres_addr, &pgbouncer) {
+            (Some(addr), _) => format!("postgres://authenticator@{addr}/{}", db.name),
+            (None, Some(addr)) => format!("postgres://authenticator@{addr}/{}", db.name),
+            (None, None) => db.authenticator_url(),
+        };
+        // `PALISADE_TEST_DB_POOLER=none` with it shows what breaks without the app's handling.
+        let pooler = match (&pgbouncer, std::env::var("PALISADE_TEST_DB_POOLER")) {
+            (_, Ok(mode)) => mode,
+            (Some(_), Err(_)) => "transaction".to_string(),
+            (None, Err(_)) => "none".to_string(),
         };
         let redis = overrides.redis_url.clone().unwrap_or_else(redis_url);
+        let replica_url = match &overrides.replica {
+            Replica::None => None,
+            Replica::ThePrimary => Some(db.authenticator_url()),
+            Replica::At(url) => Some(url.clone()),
+        };
         let owner = db.owner_url();
         let grace = overrides.shutdown_grace_ms.to_string();
         let own = |name: &str| match name {
@@ -146,6 +175,8 @@ impl TestApp {
             "PALISADE_READY_TIMEOUT_MS" => Some("500".into()),
             "PALISADE_REDIS_TIMEOUT_MS" => Some("300".into()),
             "PALISADE_DB_ACQUIRE_TIMEOUT_MS" => Some("5000".into()),
+            "PALISADE_DB_POOLER" => Some(pooler.clone()),
+            "DATABASE_REPLICA_URL" => replica_url.clone(),
             _ => None,
         };
         let settings =
@@ -167,6 +198,7 @@ impl TestApp {
         let metrics_addr = app.metrics_addr().expect("metrics are served");
         let pool = app.state().db.pool().clone();
         let breaker = app.state().db.breaker().clone();
+        let replica = app.state().db.replica().cloned();
         let posts_cache = app.state().posts_cache.clone();
         let jwt = app.state().jwt.clone();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -185,6 +217,7 @@ impl TestApp {
             db,
             pool,
             breaker,
+            replica,
             posts_cache,
             jwt,
             client,

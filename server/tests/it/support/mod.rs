@@ -11,7 +11,7 @@ pub mod proxy;
 pub mod readers;
 pub mod users;
 
-pub use app::{Overrides, PUBLIC_URL, SECRET, TestApp, owner_url, redis_pool, redis_url};
+pub use app::{Overrides, PUBLIC_URL, Replica, SECRET, TestApp, owner_url, redis_pool, redis_url};
 pub use audit::{actions_of, audit_of};
 pub use authenticator::SoftPasskey;
 pub use browser::{Answer, Browser, fresh_loopback, role_with_cookie};
