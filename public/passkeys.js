@@ -137,6 +137,24 @@ function showError(near, message) {
 
 // --- Sign-in -------------------------------------------------------------------------------
 
+// One passkey sign-in: the server's options, the browser's assertion, the server's check,
+// then the page it names. `mediation` is "conditional" for the autofill request (which waits
+// until the person picks a passkey in the email field's list, or `signal` aborts it), null
+// for the button's own request.
+async function signIn(mediation, signal) {
+  const started = await call("/api/auth/passkey_start");
+  const request = { publicKey: requestOptions(JSON.parse(started.options)) };
+  if (mediation) request.mediation = mediation;
+  if (signal) request.signal = signal;
+  const credential = await navigator.credentials.get(request);
+  if (!credential) throw new Error("no passkey chosen");
+  const fields = { ceremony: started.ceremony, credential: credentialJson(credential) };
+  const next = new URLSearchParams(window.location.search).get("next");
+  if (next) fields.next = next;
+  const to = await call("/api/auth/passkey_finish", fields);
+  window.location.assign(typeof to === "string" && to.startsWith("/") ? to : "/account");
+}
+
 let conditional = null; // the pending autofill request, if any
 let conditionalFor = null; // the field it was started for: once per rendered sign-in form
 

@@ -52,11 +52,12 @@ test("a passkey registered on the account page signs its owner in alone", async 
   await expect(page.getByRole("link", { name: "Sign in", exact: true })).toBeVisible();
 
   // Sign in with the passkey alone: no email, no password.
+  // The email field offers passkeys in its autofill list (read from the served page: once the
+  // script runs, the virtual authenticator may answer that autofill request at once).
+  const signInPage = await (await page.request.get("/signin")).text();
+  expect(signInPage).toContain('autocomplete="username webauthn"');
   await page.goto("/signin");
-  await hydrated(page);
-  await expect(page.getByLabel("Email")).toHaveAttribute("autocomplete", "username webauthn");
   const button = page.getByRole("button", { name: "Sign in with a passkey" });
-  await expect(button).toBeVisible();
   // The page also offers the passkey in the email field's autofill (conditional mediation);
   // should Chromium's virtual authenticator answer that request by itself, the page leaves
   // before the click, which is as good a passkey sign-in.

@@ -44,7 +44,12 @@ pub fn router(state: AppState, cors_origins: &[String]) -> Router {
         .route("/auth/v1/token", post(token::token))
         .route("/auth/v1/user", get(user::user).put(user::update))
         .route("/auth/v1/logout", post(user::logout))
-        .route("/auth/v1/reauthenticate", post(user::reauthenticate))
+        // GET as auth-js sends it (and Supabase serves it); POST as the issue names it. Both
+        // need the Bearer token, so no cookie can make a browser send it.
+        .route(
+            "/auth/v1/reauthenticate",
+            get(user::reauthenticate).post(user::reauthenticate),
+        )
         .route("/auth/v1/signup", post(accounts::sign_up))
         .route("/auth/v1/recover", post(accounts::recover))
         .route("/auth/v1/resend", post(accounts::resend))

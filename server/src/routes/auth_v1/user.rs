@@ -47,7 +47,7 @@ pub(super) async fn update(
     }
 }
 
-/// `POST /reauthenticate` (Bearer): mails a code for `PUT /user`'s `nonce`; `{}`.
+/// `GET` or `POST /reauthenticate` (Bearer): mails a code for `PUT /user`'s `nonce`; `{}`.
 pub(super) async fn reauthenticate(
     ctx: RequestContext,
     claims: Option<Extension<Claims>>,

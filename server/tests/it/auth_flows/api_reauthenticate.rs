@@ -29,8 +29,13 @@ async fn a_reauthentication_code_lets_one_password_change_through() {
 
     let unsigned = browser.send(browser.post("/auth/v1/reauthenticate")).await;
     assert_eq!(code(&unsigned, 401), "no_authorization");
+    // auth-js sends GET (as Supabase serves it); the Bearer token is what it needs.
     let asked = browser
-        .send(browser.post("/auth/v1/reauthenticate").bearer_auth(&access))
+        .send(
+            browser
+                .request(reqwest::Method::GET, "/auth/v1/reauthenticate")
+                .bearer_auth(&access),
+        )
         .await;
     assert_eq!(
         (asked.status, asked.body.as_str()),
