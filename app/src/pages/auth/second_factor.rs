@@ -33,7 +33,7 @@ pub fn SecondFactorPage() -> impl IntoView {
         <Title text="Two-step sign-in" />
         <section class="auth-card">
             <h1>"Two-step sign-in"</h1>
-            <p>"Your password was right. Now confirm it's you with your second factor."</p>
+            <p>"The first step was right (your password or the emailed link). Now confirm it's you with your second factor."</p>
             <ActionForm action=action attr:class="form" attr:novalidate=true>
                 <input type="hidden" name="next" value=next />
                 <CodeField error />

@@ -56,10 +56,7 @@ fn session_error(e: tower_sessions::session::Error) -> AppError {
 }
 
 fn expired() -> AppError {
-    AppError::invalid(
-        "code",
-        "This sign-in has expired. Sign in with your password again.",
-    )
+    AppError::invalid("code", "This sign-in has expired. Please sign in again.")
 }
 
 /// Records that `user_id` proved a first factor (`first`: `password`, `email_link`) and now
